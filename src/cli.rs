@@ -1,0 +1,331 @@
+//! The `sg-egress` command line: `evaluate` reads files or stdin offline;
+//! `scan` (feature `aws`) reads a live account.
+//!
+//! Exit status: 0 when nothing is NON_COMPLIANT, 1 when something is, 2 on bad
+//! input or bad parameters (the reason on stderr, nothing on stdout).
+
+use crate::sources::{self, Document};
+use crate::verdict::{Compliance, Evaluation, KnownPrefixLists};
+use crate::{evaluate_document, Parameters};
+use chrono::{DateTime, Utc};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+pub const EXIT_COMPLIANT: i32 = 0;
+pub const EXIT_NON_COMPLIANT: i32 = 1;
+pub const EXIT_BAD_INPUT: i32 = 2;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sg-egress",
+    version,
+    about = "Find EC2 security groups whose egress opens all traffic, all TCP or all UDP ports to the whole internet",
+    after_help = "Exit status: 0 nothing NON_COMPLIANT, 1 something NON_COMPLIANT, 2 bad input or parameters."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate groups from files or stdin, offline (never calls AWS)
+    Evaluate(EvaluateArgs),
+    /// Evaluate every group of a live account and region (DescribeSecurityGroups)
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A JSON array in the PutEvaluations `Evaluations` shape
+    Json,
+    /// One line per resource, for people
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// The rule's InputParameters as a JSON object, or @FILE holding one.
+    /// Overrides a Lambda event's own ruleParameters.
+    #[arg(long, value_name = "JSON")]
+    pub parameters: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "json")]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// Entries of a managed prefix list, which otherwise counts as restricted:
+    /// pl-ID=CIDR[,CIDR…] or pl-ID=@FILE (output of
+    /// `aws ec2 get-managed-prefix-list-entries`). Repeatable.
+    #[arg(long = "prefix-list", value_name = "pl-ID=CIDRS")]
+    pub prefix_lists: Vec<String>,
+    /// Input files (JSON; several documents in one file are read in turn).
+    /// None, or -, reads stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// AWS region (default: the SDK's usual chain, AWS_REGION, profile…)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Named profile from the shared AWS config files
+    #[arg(long)]
+    pub profile: Option<String>,
+}
+
+/// A failure that ends the run with exit status 2.
+#[derive(Debug)]
+pub struct Failure(pub String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+/// Runs the command line; returns the exit status.
+pub fn run(
+    cli: Cli,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    color: bool,
+) -> i32 {
+    let now = Utc::now();
+    let result = match cli.command {
+        Command::Evaluate(args) => {
+            evaluate_inputs(&args, stdin, stderr, now).map(|e| (e, args.common.output))
+        }
+        Command::Scan(args) => scan(&args, stderr).map(|e| (e, args.common.output)),
+    };
+    match result {
+        Ok((evaluations, format)) => {
+            let rendered = render(&evaluations, format, color);
+            if let Err(e) = stdout
+                .write_all(rendered.as_bytes())
+                .and_then(|_| stdout.flush())
+            {
+                let _ = writeln!(stderr, "sg-egress: cannot write the output: {e}");
+                return EXIT_BAD_INPUT;
+            }
+            if evaluations
+                .iter()
+                .any(|e| e.compliance_type == Compliance::NonCompliant)
+            {
+                EXIT_NON_COMPLIANT
+            } else {
+                EXIT_COMPLIANT
+            }
+        }
+        Err(Failure(message)) => {
+            let _ = writeln!(stderr, "sg-egress: {message}");
+            EXIT_BAD_INPUT
+        }
+    }
+}
+
+#[cfg(feature = "aws")]
+fn scan(args: &ScanArgs, stderr: &mut dyn Write) -> Result<Vec<Evaluation>, Failure> {
+    let parameters = parse_parameters_option(&args.common.parameters)?.unwrap_or_default();
+    crate::aws::scan::run(
+        args.region.clone(),
+        args.profile.clone(),
+        &parameters,
+        stderr,
+    )
+    .map_err(Failure)
+}
+
+#[cfg(not(feature = "aws"))]
+fn scan(_args: &ScanArgs, _stderr: &mut dyn Write) -> Result<Vec<Evaluation>, Failure> {
+    Err(Failure(
+        "scan needs AWS support, which this build leaves out; build with the default features (cargo build --bin sg-egress)".to_string(),
+    ))
+}
+
+/// Reads `--parameters`: inline JSON or @FILE.
+pub fn parse_parameters_option(option: &Option<String>) -> Result<Option<Parameters>, Failure> {
+    let Some(text) = option else { return Ok(None) };
+    let text = match text.strip_prefix('@') {
+        Some(path) => std::fs::read_to_string(path)
+            .map_err(|e| Failure(format!("--parameters {text}: {e}")))?,
+        None => text.clone(),
+    };
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| Failure(format!("--parameters: not valid JSON: {e}")))?;
+    if !value.is_object() {
+        return Err(Failure(
+            "--parameters: expected a JSON object such as {\"CheckIpv6\": \"false\"}".to_string(),
+        ));
+    }
+    Ok(Some(Parameters::from_value(&value)?))
+}
+
+fn parse_prefix_lists(options: &[String]) -> Result<KnownPrefixLists, Failure> {
+    let mut lists = KnownPrefixLists::new();
+    for option in options {
+        let (id, entries) = option.split_once('=').ok_or_else(|| {
+            Failure(format!(
+                "--prefix-list {option:?}: expected pl-ID=CIDR[,CIDR…] or pl-ID=@FILE"
+            ))
+        })?;
+        if !id.starts_with("pl-") {
+            return Err(Failure(format!(
+                "--prefix-list {option:?}: {id:?} is not a prefix list id (pl-…)"
+            )));
+        }
+        let cidrs: Vec<String> = match entries.strip_prefix('@') {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| Failure(format!("--prefix-list {id}: {path}: {e}")))?;
+                let value: Value = serde_json::from_str(&text).map_err(|e| {
+                    Failure(format!("--prefix-list {id}: {path}: not valid JSON: {e}"))
+                })?;
+                let entries = value
+                    .get("Entries")
+                    .and_then(Value::as_array)
+                    .ok_or_else(|| Failure(format!("--prefix-list {id}: {path}: expected {{\"Entries\": [{{\"Cidr\": …}}]}}")))?;
+                entries
+                    .iter()
+                    .map(|e| {
+                        e.get("Cidr")
+                            .and_then(Value::as_str)
+                            .map(str::to_string)
+                            .ok_or_else(|| {
+                                Failure(format!(
+                                    "--prefix-list {id}: {path}: an entry has no Cidr string"
+                                ))
+                            })
+                    })
+                    .collect::<Result<_, _>>()?
+            }
+            None => entries
+                .split(',')
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect(),
+        };
+        lists
+            .insert(id, &cidrs)
+            .map_err(|e| Failure(format!("--prefix-list: {e}")))?;
+    }
+    Ok(lists)
+}
+
+/// Reads every input and evaluates it; any bad input fails the whole run.
+fn evaluate_inputs(
+    args: &EvaluateArgs,
+    stdin: &mut dyn Read,
+    stderr: &mut dyn Write,
+    now: DateTime<Utc>,
+) -> Result<Vec<Evaluation>, Failure> {
+    let overriding = parse_parameters_option(&args.common.parameters)?;
+    let prefix_lists = parse_prefix_lists(&args.prefix_lists)?;
+    let stdin_only = [PathBuf::from("-")];
+    let files: &[PathBuf] = if args.files.is_empty() {
+        &stdin_only
+    } else {
+        &args.files
+    };
+    let mut evaluations = Vec::new();
+    let mut notes = Vec::new();
+    for file in files {
+        let name = if file.as_os_str() == "-" {
+            "stdin".to_string()
+        } else {
+            file.display().to_string()
+        };
+        let mut bytes = Vec::new();
+        if file.as_os_str() == "-" {
+            stdin.read_to_end(&mut bytes)
+        } else {
+            std::fs::File::open(file).and_then(|mut f| f.read_to_end(&mut bytes))
+        }
+        .map_err(|e| Failure(format!("{name}: {e}")))?;
+        for document in read_documents(&bytes).map_err(|e| Failure(format!("{name}: {e}")))? {
+            let parameters = match (&overriding, &document.rule_parameters) {
+                (Some(p), _) => p.clone(),
+                (None, Some(text)) => {
+                    Parameters::from_json_text(text).map_err(|e| Failure(format!("{name}: {e}")))?
+                }
+                (None, None) => Parameters::default(),
+            };
+            evaluations.extend(evaluate_document(
+                &document,
+                &parameters,
+                &prefix_lists,
+                now,
+            ));
+            notes.extend(
+                document
+                    .not_evaluated
+                    .iter()
+                    .map(|n| format!("{name}: {n}")),
+            );
+        }
+    }
+    for note in notes {
+        let _ = writeln!(stderr, "sg-egress: note: {note}");
+    }
+    Ok(evaluations)
+}
+
+/// Parses the JSON documents of one input (one, or several in a row).
+pub fn read_documents(bytes: &[u8]) -> Result<Vec<Document>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err("empty input: expected a JSON document".to_string());
+    }
+    let mut documents = Vec::new();
+    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
+        let value = value.map_err(|e| format!("not valid JSON: {e}"))?;
+        documents.push(sources::read_document(&value).map_err(|e| e.to_string())?);
+    }
+    Ok(documents)
+}
+
+/// Renders evaluations as JSON (the PutEvaluations shape) or as a table.
+pub fn render(evaluations: &[Evaluation], format: OutputFormat, color: bool) -> String {
+    match format {
+        OutputFormat::Json => {
+            let mut out = serde_json::to_string_pretty(evaluations).expect("evaluations serialize");
+            out.push('\n');
+            out
+        }
+        OutputFormat::Table => {
+            let width = evaluations
+                .iter()
+                .map(|e| e.compliance_resource_id.chars().count())
+                .max()
+                .unwrap_or(0)
+                .max("RESOURCE".len());
+            let mut out = format!("{:<width$}  {:<14}  REASON\n", "RESOURCE", "VERDICT");
+            for e in evaluations {
+                let verdict = format!("{:<14}", e.compliance_type.as_str());
+                let verdict = match (color, e.compliance_type) {
+                    (false, _) => verdict,
+                    (true, Compliance::NonCompliant) => format!("\x1b[31m{verdict}\x1b[0m"),
+                    (true, Compliance::Compliant) => format!("\x1b[32m{verdict}\x1b[0m"),
+                    (true, Compliance::NotApplicable) => format!("\x1b[2m{verdict}\x1b[0m"),
+                };
+                let reason = e.annotation.as_deref().unwrap_or("-");
+                out.push_str(&format!(
+                    "{:<width$}  {verdict}  {reason}\n",
+                    e.compliance_resource_id
+                ));
+            }
+            out
+        }
+    }
+}

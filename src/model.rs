@@ -1,0 +1,239 @@
+//! The normalized security group that every input shape becomes.
+//!
+//! Nothing downstream of this module knows whether a group came from a Config
+//! item, an EC2 API response or the SDK: the quirks of each shape (legacy
+//! `ipRanges`, ports as floats or strings, `-1` meaning "all") are settled by
+//! the constructors here, once.
+
+use crate::cidr::Cidr;
+use chrono::{DateTime, Utc};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The resource type the rule evaluates.
+pub const SECURITY_GROUP_TYPE: &str = "AWS::EC2::SecurityGroup";
+/// The relationship type that tells a group is in use.
+pub const NETWORK_INTERFACE_TYPE: &str = "AWS::EC2::NetworkInterface";
+
+/// The IP protocol of a permission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Protocol {
+    /// `-1` or `all`: every protocol, every port.
+    All,
+    Tcp,
+    Udp,
+    Icmp,
+    Icmpv6,
+    /// Any other protocol number; these have no ports.
+    Other(u8),
+}
+
+impl Protocol {
+    /// Parses a protocol name or number, case-insensitively: `-1`/`all`,
+    /// `tcp`/`6`, `udp`/`17`, `icmp`/`1`, `icmpv6`/`58`, or any number 0..=255.
+    pub fn parse(text: &str) -> Result<Protocol, String> {
+        let lower = text.trim().to_ascii_lowercase();
+        Ok(match lower.as_str() {
+            "-1" | "all" => Protocol::All,
+            "tcp" => Protocol::Tcp,
+            "udp" => Protocol::Udp,
+            "icmp" => Protocol::Icmp,
+            "icmpv6" => Protocol::Icmpv6,
+            number if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => match number.parse::<u16>() {
+                Ok(6) => Protocol::Tcp,
+                Ok(17) => Protocol::Udp,
+                Ok(1) => Protocol::Icmp,
+                Ok(58) => Protocol::Icmpv6,
+                Ok(n) if n <= 255 => Protocol::Other(n as u8),
+                _ => return Err(format!("protocol number {text:?} is out of range 0..=255")),
+            },
+            _ => {
+                return Err(format!(
+                    "unknown protocol {text:?} (expected -1, all, tcp, udp, icmp, icmpv6 or a number 0..=255)"
+                ))
+            }
+        })
+    }
+
+    fn has_ports(self) -> bool {
+        matches!(self, Protocol::Tcp | Protocol::Udp)
+    }
+}
+
+impl fmt::Display for Protocol {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Protocol::All => f.write_str("all"),
+            Protocol::Tcp => f.write_str("tcp"),
+            Protocol::Udp => f.write_str("udp"),
+            Protocol::Icmp => f.write_str("icmp"),
+            Protocol::Icmpv6 => f.write_str("icmpv6"),
+            Protocol::Other(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+/// A CIDR destination as written in the input, with its parsed range
+/// (`None` when the text is not a valid CIDR block).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CidrDestination {
+    pub text: String,
+    pub block: Option<Cidr>,
+}
+
+impl CidrDestination {
+    pub fn new(text: &str) -> Self {
+        CidrDestination {
+            text: text.to_string(),
+            block: Cidr::parse(text),
+        }
+    }
+}
+
+/// One element of a group's egress permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EgressPermission {
+    pub protocol: Protocol,
+    /// First port allowed (tcp/udp); 0 when the input gave none, `null` or `-1`.
+    pub from_port: u16,
+    /// Last port allowed (tcp/udp); 65535 when the input gave none, `null` or `-1`.
+    /// A `from_port` above `to_port` allows no port.
+    pub to_port: u16,
+    /// IPv4 and IPv6 blocks, the union of `ipv4Ranges`, legacy `ipRanges` and `ipv6Ranges`.
+    pub cidrs: Vec<CidrDestination>,
+    pub prefix_list_ids: Vec<String>,
+    pub referenced_group_ids: Vec<String>,
+}
+
+impl EgressPermission {
+    /// A permission with no destinations yet. Ports are read as the AWS APIs
+    /// mean them: missing or `-1` opens the range at that end. Ports outside
+    /// -1..=65535 on tcp or udp are an error; other protocols' ports (ICMP
+    /// type and code) are not ports and are not read.
+    pub fn new(
+        protocol: Protocol,
+        from_port: Option<i64>,
+        to_port: Option<i64>,
+    ) -> Result<Self, PortError> {
+        let (from_port, to_port) = if protocol.has_ports() {
+            (
+                port_or(from_port, 0).map_err(PortError::From)?,
+                port_or(to_port, 65535).map_err(PortError::To)?,
+            )
+        } else {
+            (0, 65535)
+        };
+        Ok(EgressPermission {
+            protocol,
+            from_port,
+            to_port,
+            cidrs: Vec::new(),
+            prefix_list_ids: Vec::new(),
+            referenced_group_ids: Vec::new(),
+        })
+    }
+
+    /// Adds a CIDR destination unless the same text is already there (newer
+    /// Config items repeat `ipv4Ranges` in the legacy `ipRanges`).
+    pub fn add_cidr(&mut self, text: &str) {
+        if !self.cidrs.iter().any(|c| c.text == text) {
+            self.cidrs.push(CidrDestination::new(text));
+        }
+    }
+
+    /// The ports this permission opens for TCP (`Tcp`) or UDP (`Udp`), if any.
+    pub fn ports_for(&self, protocol: Protocol) -> Option<(u16, u16)> {
+        if self.protocol == Protocol::All {
+            Some((0, 65535))
+        } else if self.protocol == protocol && self.from_port <= self.to_port {
+            Some((self.from_port, self.to_port))
+        } else {
+            None
+        }
+    }
+}
+
+/// A port value outside -1..=65535.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortError {
+    From(i64),
+    To(i64),
+}
+
+fn port_or(port: Option<i64>, default: u16) -> Result<u16, i64> {
+    match port {
+        None | Some(-1) => Ok(default),
+        Some(p) => u16::try_from(p).map_err(|_| p),
+    }
+}
+
+/// Whether the group is attached to a network interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Usage {
+    InUse,
+    Unused,
+    /// The input cannot tell (EC2 shapes, bare configurations, items queried
+    /// without relationships); such a group counts as used.
+    Unknown,
+}
+
+/// A security group, normalized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecurityGroup {
+    pub group_id: String,
+    pub vpc_id: Option<String>,
+    /// Tags from every place the input holds them.
+    pub tags: BTreeMap<String, String>,
+    pub usage: Usage,
+    pub egress: Vec<EgressPermission>,
+}
+
+/// `configurationItemStatus` of a Config item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ItemStatus {
+    /// `OK` and `ResourceDiscovered`, or a shape with no status (EC2 shapes).
+    Current,
+    /// `ResourceDeleted`, `ResourceNotRecorded`, `ResourceDeletedNotRecorded`.
+    Gone(String),
+}
+
+impl ItemStatus {
+    pub fn parse(text: &str) -> Result<ItemStatus, String> {
+        match text {
+            "OK" | "ResourceDiscovered" => Ok(ItemStatus::Current),
+            "ResourceDeleted" | "ResourceNotRecorded" | "ResourceDeletedNotRecorded" => Ok(ItemStatus::Gone(text.to_string())),
+            other => Err(format!(
+                "unknown configurationItemStatus {other:?} (expected OK, ResourceDiscovered, ResourceDeleted, ResourceNotRecorded or ResourceDeletedNotRecorded)"
+            )),
+        }
+    }
+}
+
+/// One resource to evaluate: what Config knows of it, and the group itself
+/// when there is one to judge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    pub resource_type: String,
+    pub resource_id: String,
+    pub status: ItemStatus,
+    /// The event said the resource left the rule's scope.
+    pub event_left_scope: bool,
+    /// `configurationItemCaptureTime`, when the shape carries one.
+    pub captured_at: Option<DateTime<Utc>>,
+    /// The group; `None` for deleted items and other resource types.
+    pub group: Option<SecurityGroup>,
+}
+
+impl Resource {
+    /// A current security group from a shape that carries no Config metadata.
+    pub fn from_group(group: SecurityGroup) -> Self {
+        Resource {
+            resource_type: SECURITY_GROUP_TYPE.to_string(),
+            resource_id: group.group_id.clone(),
+            status: ItemStatus::Current,
+            event_left_scope: false,
+            captured_at: None,
+            group: Some(group),
+        }
+    }
+}
