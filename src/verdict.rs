@@ -289,14 +289,18 @@ pub fn find_openings(
     findings
 }
 
-/// CIDR strings in the group that are not valid blocks, in input order.
+/// CIDR strings in the group that are not valid blocks, sorted so that the
+/// order of rules does not change the annotation.
 pub fn malformed_cidrs(group: &SecurityGroup) -> Vec<&str> {
-    let mut out: Vec<&str> = Vec::new();
-    for cidr in group.egress.iter().flat_map(|p| &p.cidrs) {
-        if cidr.block.is_none() && !out.contains(&cidr.text.as_str()) {
-            out.push(&cidr.text);
-        }
-    }
+    let mut out: Vec<&str> = group
+        .egress
+        .iter()
+        .flat_map(|p| &p.cidrs)
+        .filter(|c| c.block.is_none())
+        .map(|c| c.text.as_str())
+        .collect();
+    out.sort_unstable();
+    out.dedup();
     out
 }
 

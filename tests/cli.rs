@@ -1,0 +1,531 @@
+//! The `sg-egress` binary on files and stdin: output, exit codes, and bad input.
+
+use serde_json::{json, Value};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn sg_egress(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sg-egress"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sg-egress starts");
+    let mut pipe = child.stdin.take().unwrap();
+    pipe.write_all(stdin.unwrap_or_default()).unwrap();
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stdout_json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    })
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Checks that a value is valid input for PutEvaluations' `Evaluations`.
+fn assert_put_evaluations_shape(value: &Value) {
+    let list = value.as_array().expect("an array");
+    assert!(list.len() <= 100);
+    for e in list {
+        let object = e.as_object().unwrap();
+        for key in object.keys() {
+            assert!(
+                [
+                    "ComplianceResourceType",
+                    "ComplianceResourceId",
+                    "ComplianceType",
+                    "Annotation",
+                    "OrderingTimestamp"
+                ]
+                .contains(&key.as_str()),
+                "unexpected key {key}"
+            );
+        }
+        assert!(!e["ComplianceResourceType"].as_str().unwrap().is_empty());
+        assert!(!e["ComplianceResourceId"].as_str().unwrap().is_empty());
+        assert!(["COMPLIANT", "NON_COMPLIANT", "NOT_APPLICABLE"]
+            .contains(&e["ComplianceType"].as_str().unwrap()));
+        chrono::DateTime::parse_from_rfc3339(e["OrderingTimestamp"].as_str().unwrap()).unwrap();
+        if let Some(a) = e.get("Annotation") {
+            let n = a.as_str().unwrap().chars().count();
+            assert!((1..=256).contains(&n));
+        }
+    }
+}
+
+#[test]
+fn every_bundled_event_prints_put_evaluations_input() {
+    let expected = [
+        ("events/change-noncompliant.json", 1, json!([["sg-0123456789abcdef0", "NON_COMPLIANT", "all traffic to 0.0.0.0/0; all traffic to ::/0"]])),
+        ("events/change-compliant.json", 0, json!([["sg-0a1b2c3d4e5f60789", "COMPLIANT", null]])),
+        ("events/change-deleted.json", 0, json!([["sg-0123456789abcdef0", "NOT_APPLICABLE", "Configuration item status is ResourceDeleted"]])),
+        ("events/oversized.json", 0, json!([])),
+        ("events/scheduled.json", 0, json!([])),
+        (
+            "events/rule-parameters.json",
+            0,
+            json!([["sg-0b1c2d3e4f5a60718", "COMPLIANT", "Exempt: tag sg-egress-exempt=\"2027-03-31 CHG-4411 outbound proxy\" holds through 2027-03-31 (all traffic to 0.0.0.0/0)"]]),
+        ),
+    ];
+    for (file, code, rows) in expected {
+        let output = sg_egress(&["evaluate", "--output", "json", file], None);
+        assert_eq!(
+            output.status.code(),
+            Some(code),
+            "{file}: {}",
+            stderr(&output)
+        );
+        let value = stdout_json(&output);
+        assert_put_evaluations_shape(&value);
+        let got: Vec<Value> = value
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                json!([
+                    e["ComplianceResourceId"],
+                    e["ComplianceType"],
+                    e.get("Annotation").cloned().unwrap_or(Value::Null)
+                ])
+            })
+            .collect();
+        assert_eq!(Value::Array(got), rows, "{file}");
+    }
+}
+
+#[test]
+fn notes_explain_what_offline_evaluation_cannot_do() {
+    let output = sg_egress(
+        &["evaluate", "events/oversized.json", "events/scheduled.json"],
+        None,
+    );
+    let err = stderr(&output);
+    assert!(err.contains("get-resource-config-history"), "{err}");
+    assert!(err.contains("sg-egress scan"), "{err}");
+}
+
+#[test]
+fn every_input_shape_gives_the_same_verdict() {
+    let shapes = [
+        ("item-event-form.json", 1),
+        ("item-api-form.json", 1),
+        ("get-resource-config-history.json", 2),
+        ("batch-get-resource-config.json", 1),
+        ("select-resource-config.json", 1),
+        ("configuration.json", 1),
+        ("items-list.json", 2),
+        ("change-notification.json", 1),
+        ("describe-security-groups.json", 1),
+        ("security-group.json", 1),
+    ];
+    for (file, count) in shapes {
+        let path = format!("tests/fixtures/{file}");
+        let output = sg_egress(&["evaluate", &path], None);
+        assert_eq!(output.status.code(), Some(1), "{file}: {}", stderr(&output));
+        let value = stdout_json(&output);
+        assert_put_evaluations_shape(&value);
+        let list = value.as_array().unwrap();
+        assert_eq!(list.len(), count, "{file}");
+        let first = &list[0];
+        assert_eq!(
+            first["ComplianceResourceId"], "sg-0123456789abcdef0",
+            "{file}"
+        );
+        assert_eq!(
+            first["ComplianceResourceType"], "AWS::EC2::SecurityGroup",
+            "{file}"
+        );
+        assert_eq!(first["ComplianceType"], "NON_COMPLIANT", "{file}");
+        assert_eq!(first["Annotation"], "all traffic to 0.0.0.0/0", "{file}");
+    }
+}
+
+#[test]
+fn history_items_are_evaluated_in_order_with_their_own_times() {
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "tests/fixtures/get-resource-config-history.json",
+        ],
+        None,
+    );
+    let value = stdout_json(&output);
+    assert_eq!(value[0]["ComplianceType"], "NON_COMPLIANT");
+    assert_eq!(value[0]["OrderingTimestamp"], "2026-11-20T09:14:27.318Z");
+    assert_eq!(value[1]["ComplianceType"], "COMPLIANT");
+    assert_eq!(value[1]["OrderingTimestamp"], "2026-11-19T08:00:00.000Z");
+    let batch = stdout_json(&sg_egress(
+        &["evaluate", "tests/fixtures/batch-get-resource-config.json"],
+        None,
+    ));
+    assert_eq!(
+        batch[0]["OrderingTimestamp"], "2026-11-20T09:14:27.318Z",
+        "epoch seconds"
+    );
+}
+
+#[test]
+fn stdin_and_dash_read_standard_input() {
+    let bytes = std::fs::read(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/security-group.json"),
+    )
+    .unwrap();
+    for args in [vec!["evaluate"], vec!["evaluate", "-"]] {
+        let output = sg_egress(&args, Some(&bytes));
+        assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+        assert_eq!(stdout_json(&output)[0]["ComplianceType"], "NON_COMPLIANT");
+    }
+}
+
+#[test]
+fn several_documents_in_one_stream() {
+    let input = b"{\"groupId\": \"sg-11111111\", \"ipPermissionsEgress\": []}\n{\"groupId\": \"sg-22222222\", \"ipPermissionsEgress\": [{\"ipProtocol\": \"-1\", \"ipRanges\": [\"0.0.0.0/0\"]}]}\n";
+    let output = sg_egress(&["evaluate"], Some(input));
+    let value = stdout_json(&output);
+    assert_eq!(value[0]["ComplianceResourceId"], "sg-11111111");
+    assert_eq!(value[1]["ComplianceResourceId"], "sg-22222222");
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn parameters_option_overrides_the_events_own() {
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "--parameters",
+            r#"{"ExemptTagKey": "other"}"#,
+            "events/rule-parameters.json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stdout_json(&output)[0]["ComplianceType"], "NON_COMPLIANT");
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "--parameters",
+            r#"{"CheckIpv6": "false"}"#,
+            "events/change-noncompliant.json",
+        ],
+        None,
+    );
+    assert_eq!(
+        stdout_json(&output)[0]["Annotation"],
+        "all traffic to 0.0.0.0/0"
+    );
+}
+
+#[test]
+fn parameters_from_a_file() {
+    let dir = std::env::temp_dir().join(format!("sg-egress-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("params.json");
+    std::fs::write(&file, r#"{"ExemptGroupIds": "sg-0123456789abcdef0"}"#).unwrap();
+    let at = format!("@{}", file.display());
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "--parameters",
+            &at,
+            "tests/fixtures/configuration.json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(stdout_json(&output)[0]["Annotation"]
+        .as_str()
+        .unwrap()
+        .starts_with("Exempt: group"));
+}
+
+#[test]
+fn prefix_list_entries_given_on_the_command_line() {
+    let group = json!({"GroupId": "sg-11111111", "IpPermissionsEgress": [{"IpProtocol": "-1", "PrefixListIds": [{"PrefixListId": "pl-0abc1234"}]}]});
+    let input = group.to_string();
+    let output = sg_egress(&["evaluate"], Some(input.as_bytes()));
+    assert_eq!(output.status.code(), Some(0));
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "--prefix-list",
+            "pl-0abc1234=10.0.0.0/8, 0.0.0.0/0",
+        ],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(
+        stdout_json(&output)[0]["Annotation"],
+        "all traffic to 0.0.0.0/0 via pl-0abc1234"
+    );
+
+    let dir = std::env::temp_dir().join(format!("sg-egress-pl-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("entries.json");
+    std::fs::write(
+        &file,
+        r#"{"Entries": [{"Cidr": "::/0", "Description": "all"}]}"#,
+    )
+    .unwrap();
+    let group6 = json!({"GroupId": "sg-11111111", "IpPermissionsEgress": [{"IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "PrefixListIds": [{"PrefixListId": "pl-0abc1234"}]}]});
+    let option = format!("pl-0abc1234=@{}", file.display());
+    let output = sg_egress(
+        &["evaluate", "--prefix-list", &option],
+        Some(group6.to_string().as_bytes()),
+    );
+    assert_eq!(
+        stdout_json(&output)[0]["Annotation"],
+        "all TCP ports to ::/0 via pl-0abc1234"
+    );
+
+    let output = sg_egress(
+        &["evaluate", "--prefix-list", "pl-0abc1234=0.0.0.0/99"],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("not a CIDR block"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn table_output_for_people() {
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "--output",
+            "table",
+            "events/change-noncompliant.json",
+            "events/change-compliant.json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("RESOURCE"));
+    assert!(
+        lines[1].starts_with(
+            "sg-0123456789abcdef0  NON_COMPLIANT   all traffic to 0.0.0.0/0; all traffic to ::/0"
+        ),
+        "{text}"
+    );
+    assert!(
+        lines[2].starts_with("sg-0a1b2c3d4e5f60789  COMPLIANT       -"),
+        "{text}"
+    );
+    assert!(
+        !text.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn bad_input_exits_2_with_a_reason_and_nothing_on_stdout() {
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty input", b"".to_vec(), "empty input"),
+        ("white space only", b"  \n ".to_vec(), "empty input"),
+        ("truncated JSON", br#"{"SecurityGroups": [{"GroupId": "sg-1""#.to_vec(), "not valid JSON"),
+        ("not UTF-8", vec![0xff, 0xfe, b'{', b'}'], "not UTF-8"),
+        ("a number", b"42".to_vec(), "expected an object"),
+        ("unknown shape", br#"{"hello": "world"}"#.to_vec(), "found keys: hello"),
+        (
+            "port that is not a number",
+            br#"{"groupId": "sg-1", "ipPermissionsEgress": [{"ipProtocol": "tcp", "fromPort": true}]}"#.to_vec(),
+            "ipPermissionsEgress[0].fromPort: expected an integer, found a boolean",
+        ),
+        (
+            "port that is not an integer",
+            br#"{"groupId": "sg-1", "ipPermissionsEgress": [{"ipProtocol": "tcp", "fromPort": 22.5}]}"#.to_vec(),
+            "ipPermissionsEgress[0].fromPort: expected an integer, found 22.5",
+        ),
+        (
+            "port string that is not a number",
+            br#"{"GroupId": "sg-1", "IpPermissionsEgress": [{"IpProtocol": "tcp", "ToPort": "http"}]}"#.to_vec(),
+            "IpPermissionsEgress[0].ToPort: expected an integer",
+        ),
+        (
+            "port out of range",
+            br#"{"groupId": "sg-1", "ipPermissionsEgress": [{"ipProtocol": "tcp", "toPort": 70000}]}"#.to_vec(),
+            "ipPermissionsEgress[0].toPort: port 70000 is outside -1..=65535",
+        ),
+        (
+            "permission that is not an object",
+            br#"{"groupId": "sg-1", "ipPermissionsEgress": ["-1"]}"#.to_vec(),
+            "ipPermissionsEgress[0]: expected an object, found a string",
+        ),
+        (
+            "egress that is not an array",
+            br#"{"groupId": "sg-1", "ipPermissionsEgress": {"ipProtocol": "-1"}}"#.to_vec(),
+            "ipPermissionsEgress: expected an array, found an object",
+        ),
+        (
+            "CIDR that is not a string",
+            br#"{"groupId": "sg-1", "ipPermissionsEgress": [{"ipProtocol": "-1", "ipv4Ranges": [{"cidrIp": 0}]}]}"#.to_vec(),
+            "ipPermissionsEgress[0].ipv4Ranges[0].cidrIp: expected a string, found a number",
+        ),
+        (
+            "unknown protocol name",
+            br#"{"groupId": "sg-1", "ipPermissionsEgress": [{"ipProtocol": "http"}]}"#.to_vec(),
+            "ipPermissionsEgress[0].ipProtocol: unknown protocol \"http\"",
+        ),
+        (
+            "missing protocol",
+            br#"{"groupId": "sg-1", "ipPermissionsEgress": [{"ipRanges": ["0.0.0.0/0"]}]}"#.to_vec(),
+            "ipPermissionsEgress[0]: ipProtocol is missing",
+        ),
+        (
+            "double-encoded invokingEvent that is not JSON",
+            br#"{"invokingEvent": "{\"messageType\": ", "ruleParameters": "{}"}"#.to_vec(),
+            "invokingEvent: expected JSON text inside this string",
+        ),
+        (
+            "double-encoded configuration that is not JSON",
+            br#"{"configurationItems": [{"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "configurationItemStatus": "OK", "configuration": "{not json"}]}"#.to_vec(),
+            "configurationItems[0].configuration: expected JSON text inside this string",
+        ),
+        (
+            "select row that is not JSON",
+            br#"{"Results": ["{\"resourceId\": "]}"#.to_vec(),
+            "Results[0]: expected JSON text inside this string",
+        ),
+        (
+            "current item without configuration",
+            br#"{"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "configurationItemStatus": "OK"}"#.to_vec(),
+            "configuration is missing",
+        ),
+        (
+            "unknown item status",
+            br#"{"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "configurationItemStatus": "Gone"}"#.to_vec(),
+            "configurationItemStatus: unknown configurationItemStatus \"Gone\"",
+        ),
+        (
+            "bad timestamp",
+            br#"{"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "configurationItemCaptureTime": "yesterday", "configuration": {"groupId": "sg-1"}}"#.to_vec(),
+            "configurationItemCaptureTime: expected an ISO-8601 timestamp",
+        ),
+        (
+            "unknown message type",
+            br#"{"messageType": "ComplianceChangeNotification"}"#.to_vec(),
+            "messageType: unknown message type",
+        ),
+        (
+            "event with bad rule parameters",
+            br#"{"invokingEvent": "{\"messageType\": \"ScheduledNotification\"}", "ruleParameters": "{\"CheckIpv6\": \"maybe\"}"}"#.to_vec(),
+            "rule parameter CheckIpv6: expected true or false",
+        ),
+        (
+            "event with rule parameters that are not JSON",
+            br#"{"invokingEvent": "{\"messageType\": \"ScheduledNotification\"}", "ruleParameters": "{"}"#.to_vec(),
+            "not valid JSON",
+        ),
+        (
+            "tags of the wrong type",
+            br#"{"GroupId": "sg-1", "Tags": "Name=web"}"#.to_vec(),
+            "Tags: expected tags as an object or a list",
+        ),
+        ("bad second document", b"{\"groupId\": \"sg-1\"} [1]".to_vec(), "[0]: expected an object, found a number"),
+    ];
+    for (name, input, message) in cases {
+        let output = sg_egress(&["evaluate"], Some(&input));
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{name}: {err}");
+        assert!(output.stdout.is_empty(), "{name}: stdout should be empty");
+        assert!(
+            err.contains(message),
+            "{name}: {err:?} should contain {message:?}"
+        );
+        assert!(err.starts_with("sg-egress: stdin: "), "{name}: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+    }
+}
+
+#[test]
+fn bad_parameters_and_files_exit_2() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[
+                "evaluate",
+                "--parameters",
+                r#"{"checkIpv6": "true"}"#,
+                "events/change-compliant.json",
+            ],
+            "rule parameter checkIpv6: unknown parameter (did you mean CheckIpv6?",
+        ),
+        (
+            &[
+                "evaluate",
+                "--parameters",
+                "{",
+                "events/change-compliant.json",
+            ],
+            "--parameters: not valid JSON",
+        ),
+        (
+            &[
+                "evaluate",
+                "--parameters",
+                "[]",
+                "events/change-compliant.json",
+            ],
+            "expected a JSON object",
+        ),
+        (
+            &[
+                "evaluate",
+                "--parameters",
+                r#"{"ExemptGroupIds": "web"}"#,
+                "events/change-compliant.json",
+            ],
+            "rule parameter ExemptGroupIds: \"web\" is not a valid id",
+        ),
+        (
+            &["evaluate", "does-not-exist.json"],
+            "does-not-exist.json: ",
+        ),
+        (
+            &["evaluate", "--prefix-list", "nothing"],
+            "expected pl-ID=CIDR",
+        ),
+        (
+            &[
+                "evaluate",
+                "--output",
+                "yaml",
+                "events/change-compliant.json",
+            ],
+            "invalid value 'yaml'",
+        ),
+    ];
+    for (args, message) in cases {
+        let output = sg_egress(args, None);
+        let err = stderr(&output);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {err}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(err.contains(message), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn a_bad_file_loses_the_whole_run_rather_than_part_of_it() {
+    let output = sg_egress(
+        &["evaluate", "events/change-noncompliant.json", "-"],
+        Some(b"{"),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(output.stdout.is_empty());
+}
