@@ -10,10 +10,14 @@
 //! - [`event`] decodes the Config Lambda event;
 //! - `aws` and `handler` (feature `aws`) fetch, evaluate and send.
 
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod cidr;
 pub mod cli;
 pub mod coverage;
 pub mod event;
+#[cfg(feature = "aws")]
+pub mod handler;
 pub mod json;
 pub mod model;
 pub mod params;

@@ -9,20 +9,29 @@ use sg_egress_rule::coverage::{covers_everything, Rect};
 use sg_egress_rule::{evaluate_document, Compliance, Evaluation, KnownPrefixLists, Parameters};
 
 fn arb_rect(max_port: u32, max_address: u128) -> impl Strategy<Value = Rect> {
-    (0..=max_port + 1, 0..=max_port + 1, 0..=max_address, 0..=max_address).prop_map(|(a, b, c, d)| Rect {
-        first_port: a,
-        last_port: b,
-        first_address: c.min(d),
-        last_address: c.max(d),
-    })
+    (
+        0..=max_port + 1,
+        0..=max_port + 1,
+        0..=max_address,
+        0..=max_address,
+    )
+        .prop_map(|(a, b, c, d)| Rect {
+            first_port: a,
+            last_port: b,
+            first_address: c.min(d),
+            last_address: c.max(d),
+        })
 }
 
 fn brute_force(rects: &[Rect], max_port: u32, max_address: u128) -> bool {
     (1..=max_port).all(|port| {
         (0..=max_address).all(|address| {
-            rects
-                .iter()
-                .any(|r| r.first_port <= port && port <= r.last_port && r.first_address <= address && address <= r.last_address)
+            rects.iter().any(|r| {
+                r.first_port <= port
+                    && port <= r.last_port
+                    && r.first_address <= address
+                    && address <= r.last_address
+            })
         })
     })
 }
@@ -62,10 +71,30 @@ struct Perm {
     groups: Vec<&'static str>,
 }
 
-const V4: &[&str] = &["0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "10.0.0.0/8", "128.0.0.0/2", "192.0.0.0/2", "203.0.113.0/24", "10.0.0.0/0", "300.0.0.0/8"];
+const V4: &[&str] = &[
+    "0.0.0.0/0",
+    "0.0.0.0/1",
+    "128.0.0.0/1",
+    "10.0.0.0/8",
+    "128.0.0.0/2",
+    "192.0.0.0/2",
+    "203.0.113.0/24",
+    "10.0.0.0/0",
+    "300.0.0.0/8",
+];
 const V6: &[&str] = &["::/0", "::/1", "8000::/1", "2001:db8::/32", "::0/0"];
 const PROTOCOLS: &[&str] = &["-1", "tcp", "udp", "icmp", "icmpv6", "6", "17", "47", "all"];
-const PORTS: &[(i64, i64)] = &[(0, 65535), (1, 65535), (1, 32767), (32768, 65535), (443, 443), (2, 65535), (-1, -1), (1024, 65535), (1, 1023)];
+const PORTS: &[(i64, i64)] = &[
+    (0, 65535),
+    (1, 65535),
+    (1, 32767),
+    (32768, 65535),
+    (443, 443),
+    (2, 65535),
+    (-1, -1),
+    (1024, 65535),
+    (1, 1023),
+];
 
 fn arb_perm() -> impl Strategy<Value = Perm> {
     (
@@ -73,10 +102,23 @@ fn arb_perm() -> impl Strategy<Value = Perm> {
         proptest::option::of(proptest::sample::select(PORTS)),
         proptest::collection::vec(proptest::sample::select(V4), 0..3),
         proptest::collection::vec(proptest::sample::select(V6), 0..2),
-        proptest::collection::vec(proptest::sample::select(&["pl-0abc1234", "pl-0def5678"][..]), 0..2),
-        proptest::collection::vec(proptest::sample::select(&["sg-0fedcba9876543210"][..]), 0..2),
+        proptest::collection::vec(
+            proptest::sample::select(&["pl-0abc1234", "pl-0def5678"][..]),
+            0..2,
+        ),
+        proptest::collection::vec(
+            proptest::sample::select(&["sg-0fedcba9876543210"][..]),
+            0..2,
+        ),
     )
-        .prop_map(|(protocol, ports, v4, v6, prefix_lists, groups)| Perm { protocol, ports, v4, v6, prefix_lists, groups })
+        .prop_map(|(protocol, ports, v4, v6, prefix_lists, groups)| Perm {
+            protocol,
+            ports,
+            v4,
+            v6,
+            prefix_lists,
+            groups,
+        })
 }
 
 /// A permission that is restricted whatever else the group holds: only
@@ -103,7 +145,13 @@ fn arb_restricted_perm() -> impl Strategy<Value = Perm> {
 }
 
 fn camel(p: &Perm, float_ports: bool) -> Value {
-    let port = |n: i64| if float_ports { json!(n as f64) } else { json!(n) };
+    let port = |n: i64| {
+        if float_ports {
+            json!(n as f64)
+        } else {
+            json!(n)
+        }
+    };
     json!({
         "ipProtocol": p.protocol,
         "fromPort": p.ports.map(|(a, _)| port(a)),
@@ -170,11 +218,20 @@ fn all_shapes(perms: &[Perm]) -> Vec<(&'static str, Value)> {
         ("event item", event_item(perms)),
         ("api item", api_item(perms)),
         ("history", json!({"configurationItems": [api_item(perms)]})),
-        ("batch", json!({"baseConfigurationItems": [api_item(perms)], "unprocessedResourceKeys": []})),
-        ("select", json!({"Results": [json!({"resourceId": GROUP, "configuration": configuration(perms, true)}).to_string()]})),
+        (
+            "batch",
+            json!({"baseConfigurationItems": [api_item(perms)], "unprocessedResourceKeys": []}),
+        ),
+        (
+            "select",
+            json!({"Results": [json!({"resourceId": GROUP, "configuration": configuration(perms, true)}).to_string()]}),
+        ),
         ("list", json!([event_item(perms)])),
         ("notification", notification.clone()),
-        ("lambda event", json!({"invokingEvent": notification.to_string(), "ruleParameters": "{}", "resultToken": "TESTMODE"})),
+        (
+            "lambda event",
+            json!({"invokingEvent": notification.to_string(), "ruleParameters": "{}", "resultToken": "TESTMODE"}),
+        ),
         ("describe", json!({"SecurityGroups": [sg.clone()]})),
         ("security group", sg),
     ]
@@ -182,8 +239,11 @@ fn all_shapes(perms: &[Perm]) -> Vec<(&'static str, Value)> {
 
 fn evaluate_value(value: &Value, parameters: &Parameters) -> Evaluation {
     let documents = read_documents(value.to_string().as_bytes()).expect("valid input");
-    let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z").unwrap().to_utc();
-    let mut evaluations = evaluate_document(&documents[0], parameters, &KnownPrefixLists::new(), now);
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-26T12:00:00Z")
+        .unwrap()
+        .to_utc();
+    let mut evaluations =
+        evaluate_document(&documents[0], parameters, &KnownPrefixLists::new(), now);
     assert_eq!(evaluations.len(), 1);
     evaluations.remove(0)
 }

@@ -16,6 +16,8 @@
 
 pub mod config_item;
 pub mod ec2;
+#[cfg(feature = "aws")]
+pub mod ec2_sdk;
 
 use crate::event::{self, Trigger};
 use crate::json::{InputError, Node};

@@ -1,0 +1,222 @@
+//! The Lambda handler: the one place that joins the core and AWS. It decides
+//! what to fetch, evaluates, and sends.
+
+use crate::aws::config::{latest_item, previously_judged, put_evaluations_in_batches, Destination};
+use crate::aws::ec2::{
+    apply_usage, describe_all_security_groups, group_ids_in_use, prefix_list_entries,
+    referenced_prefix_lists,
+};
+use crate::aws::{assume_role, Clients, Error};
+use crate::event::{ConfigEvent, Trigger};
+use crate::json::Node;
+use crate::model::{ItemStatus, Resource, SECURITY_GROUP_TYPE};
+use crate::verdict::{evaluate, fit_annotation, Compliance, Evaluation, KnownPrefixLists};
+use crate::Parameters;
+use aws_config::SdkConfig;
+use chrono::{DateTime, Utc};
+use lambda_runtime::tracing;
+use serde_json::{json, Value};
+use std::collections::HashSet;
+
+/// Handles one Config event. Any error fails the invocation, so that Config
+/// retries and the previous evaluations stay; nothing is sent before the
+/// event and the parameters have been read whole.
+pub async fn handle(
+    event: &Value,
+    base: &SdkConfig,
+    clients: &Clients,
+    now: DateTime<Utc>,
+) -> Result<Value, Error> {
+    let config_event = ConfigEvent::parse(&Node::root(event, "event"))?;
+    let parameters = Parameters::from_json_text(&config_event.rule_parameters)?;
+    if let Trigger::NotDetective(mode) = &config_event.trigger {
+        tracing::info!(evaluation_mode = %mode, "evaluationMode is not DETECTIVE: this rule reports nothing for it");
+        return Ok(json!({ "evaluations": 0, "skipped": format!("evaluationMode {mode}") }));
+    }
+    let result_token = config_event
+        .result_token
+        .as_deref()
+        .ok_or("event: resultToken is missing")?;
+    let destination = Destination::new(result_token);
+    let member_clients;
+    let clients = match &parameters.execution_role_name {
+        None => clients,
+        Some(role) => {
+            let account = config_event.execution_role_account().ok_or(
+                "ExecutionRoleName is set but the event's executionRoleArn names no account",
+            )?;
+            let partition = config_event.execution_role_partition().unwrap_or("aws");
+            let arn = format!("arn:{partition}:iam::{account}:role/{role}");
+            tracing::info!(role = %arn, "assuming the member account's execution role");
+            member_clients = Clients::new(&assume_role(base, &arn).await);
+            &member_clients
+        }
+    };
+    let fallback_time = config_event.notification_time.unwrap_or(now);
+    let (kind, evaluations) = match config_event.trigger {
+        Trigger::Change(resource) => (
+            "change",
+            vec![evaluate_one(clients, &resource, &parameters, fallback_time, now).await?],
+        ),
+        Trigger::Oversized(summary) => {
+            let resource = match summary.not_applicable_resource() {
+                Some(resource) => resource,
+                None => {
+                    latest_item(
+                        &clients.config,
+                        &summary.resource_type,
+                        &summary.resource_id,
+                    )
+                    .await?
+                }
+            };
+            (
+                "oversized",
+                vec![evaluate_one(clients, &resource, &parameters, fallback_time, now).await?],
+            )
+        }
+        Trigger::Scheduled => {
+            let rule_name = config_event
+                .config_rule_name
+                .as_deref()
+                .ok_or("event: configRuleName is missing (a scheduled sweep needs it to find stale results)")?;
+            let mut evaluations = sweep(clients, &parameters, fallback_time, now).await?;
+            let current: HashSet<&str> = evaluations
+                .iter()
+                .map(|e| e.compliance_resource_id.as_str())
+                .collect();
+            let stale = stale_evaluations(
+                &previously_judged(&clients.config, rule_name).await?,
+                &current,
+                fallback_time,
+            );
+            tracing::info!(
+                groups = evaluations.len(),
+                stale = stale.len(),
+                "swept the account's security groups"
+            );
+            evaluations.extend(stale);
+            ("scheduled", evaluations)
+        }
+        Trigger::NotDetective(_) => unreachable!("returned above"),
+    };
+    let batches = put_evaluations_in_batches(&clients.config, &destination, &evaluations).await?;
+    let non_compliant = evaluations
+        .iter()
+        .filter(|e| e.compliance_type == Compliance::NonCompliant)
+        .count();
+    for e in evaluations
+        .iter()
+        .filter(|e| e.compliance_type == Compliance::NonCompliant)
+        .take(20)
+    {
+        tracing::info!(resource = %e.compliance_resource_id, annotation = e.annotation.as_deref().unwrap_or(""), "NON_COMPLIANT");
+    }
+    tracing::info!(
+        trigger = kind,
+        evaluations = evaluations.len(),
+        non_compliant,
+        batches,
+        test_mode = destination.test_mode,
+        "sent evaluations"
+    );
+    Ok(json!({
+        "trigger": kind,
+        "evaluations": evaluations.len(),
+        "nonCompliant": non_compliant,
+        "putEvaluationsCalls": batches,
+    }))
+}
+
+/// Evaluates one item, reading the prefix lists its egress names when asked to.
+async fn evaluate_one(
+    clients: &Clients,
+    resource: &Resource,
+    parameters: &Parameters,
+    fallback_time: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Evaluation, Error> {
+    let prefix_lists = match &resource.group {
+        Some(group) if parameters.resolve_prefix_lists => {
+            prefix_list_entries(&clients.ec2, &referenced_prefix_lists([group])).await?
+        }
+        _ => KnownPrefixLists::new(),
+    };
+    Ok(evaluate(
+        resource,
+        parameters,
+        &prefix_lists,
+        fallback_time,
+        now,
+    ))
+}
+
+/// Evaluates every security group of the account and region: one pass over
+/// the groups, one over the network interfaces (only when unused groups are
+/// ignored), and each referenced prefix list once.
+pub async fn sweep(
+    clients: &Clients,
+    parameters: &Parameters,
+    ordering_time: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Evaluation>, Error> {
+    let mut groups = describe_all_security_groups(&clients.ec2).await?;
+    if parameters.ignore_unused_groups {
+        apply_usage(&mut groups, &group_ids_in_use(&clients.ec2).await?);
+    }
+    let prefix_lists = if parameters.resolve_prefix_lists {
+        prefix_list_entries(&clients.ec2, &referenced_prefix_lists(&groups)).await?
+    } else {
+        KnownPrefixLists::new()
+    };
+    Ok(groups
+        .into_iter()
+        .map(|group| {
+            evaluate(
+                &Resource::from_group(group),
+                parameters,
+                &prefix_lists,
+                ordering_time,
+                now,
+            )
+        })
+        .collect())
+}
+
+/// NOT_APPLICABLE for the groups the rule judged before that no longer exist.
+pub fn stale_evaluations(
+    previous: &[(String, String)],
+    current: &HashSet<&str>,
+    time: DateTime<Utc>,
+) -> Vec<Evaluation> {
+    let mut seen = HashSet::new();
+    previous
+        .iter()
+        .filter(|(resource_type, id)| {
+            resource_type == SECURITY_GROUP_TYPE
+                && !current.contains(id.as_str())
+                && seen.insert(id.clone())
+        })
+        .map(|(resource_type, id)| {
+            let gone = Resource {
+                resource_type: resource_type.clone(),
+                resource_id: id.clone(),
+                status: ItemStatus::Gone("ResourceDeleted".to_string()),
+                event_left_scope: false,
+                captured_at: None,
+                group: None,
+            };
+            let mut e = evaluate(
+                &gone,
+                &Parameters::default(),
+                &KnownPrefixLists::new(),
+                time,
+                time,
+            );
+            e.annotation = fit_annotation(
+                "The security group no longer exists (found missing by the scheduled sweep)",
+            );
+            e
+        })
+        .collect()
+}
