@@ -18,6 +18,55 @@ use lambda_runtime::tracing;
 use serde_json::{json, Value};
 use std::collections::HashSet;
 
+/// Why an invocation failed; Lambda reports `kind` as the error type.
+#[derive(Debug)]
+pub struct Failure {
+    pub kind: &'static str,
+    pub message: String,
+}
+
+impl Failure {
+    fn new(kind: &'static str, message: impl Into<String>) -> Self {
+        Failure {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.kind, self.message)
+    }
+}
+
+impl From<crate::InputError> for Failure {
+    fn from(e: crate::InputError) -> Self {
+        Failure::new("InvalidEvent", e.to_string())
+    }
+}
+
+impl From<crate::ParameterError> for Failure {
+    fn from(e: crate::ParameterError) -> Self {
+        Failure::new("InvalidRuleParameters", e.to_string())
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::new("AwsCallFailed", e.to_string())
+    }
+}
+
+impl From<Failure> for lambda_runtime::Diagnostic {
+    fn from(f: Failure) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: f.kind.to_string(),
+            error_message: f.message,
+        }
+    }
+}
+
 /// Handles one Config event. Any error fails the invocation, so that Config
 /// retries and the previous evaluations stay; nothing is sent before the
 /// event and the parameters have been read whole.
@@ -26,7 +75,7 @@ pub async fn handle(
     base: &SdkConfig,
     clients: &Clients,
     now: DateTime<Utc>,
-) -> Result<Value, Error> {
+) -> Result<Value, Failure> {
     let config_event = ConfigEvent::parse(&Node::root(event, "event"))?;
     let parameters = Parameters::from_json_text(&config_event.rule_parameters)?;
     if let Trigger::NotDetective(mode) = &config_event.trigger {
@@ -36,15 +85,18 @@ pub async fn handle(
     let result_token = config_event
         .result_token
         .as_deref()
-        .ok_or("event: resultToken is missing")?;
+        .ok_or_else(|| Failure::new("InvalidEvent", "event: resultToken is missing"))?;
     let destination = Destination::new(result_token);
     let member_clients;
     let clients = match &parameters.execution_role_name {
         None => clients,
         Some(role) => {
-            let account = config_event.execution_role_account().ok_or(
-                "ExecutionRoleName is set but the event's executionRoleArn names no account",
-            )?;
+            let account = config_event.execution_role_account().ok_or_else(|| {
+                Failure::new(
+                    "InvalidEvent",
+                    "ExecutionRoleName is set but the event's executionRoleArn names no account",
+                )
+            })?;
             let partition = config_event.execution_role_partition().unwrap_or("aws");
             let arn = format!("arn:{partition}:iam::{account}:role/{role}");
             tracing::info!(role = %arn, "assuming the member account's execution role");
@@ -79,7 +131,9 @@ pub async fn handle(
             let rule_name = config_event
                 .config_rule_name
                 .as_deref()
-                .ok_or("event: configRuleName is missing (a scheduled sweep needs it to find stale results)")?;
+                .ok_or_else(|| {
+                    Failure::new("InvalidEvent", "event: configRuleName is missing (a scheduled sweep needs it to find stale results)")
+                })?;
             let mut evaluations = sweep(clients, &parameters, fallback_time, now).await?;
             let current: HashSet<&str> = evaluations
                 .iter()
