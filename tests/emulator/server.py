@@ -35,7 +35,6 @@ from moto.server import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-EC2_NS = "http://ec2.amazonaws.com/doc/2016-11-15/"
 PAGINATED_EC2 = {
     "DescribeSecurityGroups": "securityGroupInfo",
     "DescribeNetworkInterfaces": "networkInterfaceSet",
@@ -209,16 +208,19 @@ class Emulator:
         raw = b"".join(self.moto(environ, start_response))
         if not captured["status"].startswith("200"):
             return Response(raw, status=int(captured["status"].split()[0]), content_type="text/xml")
-        ET.register_namespace("", EC2_NS)
         root = ET.fromstring(raw)
-        container = root.find(f"{{{EC2_NS}}}{PAGINATED_EC2[action]}")
-        items = list(container) if container is not None else []
+        namespace = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+        ET.register_namespace("", namespace)
+        container = root.find(f"{{{namespace}}}{PAGINATED_EC2[action]}")
+        if container is None:
+            raise RuntimeError(f"{action}: no {PAGINATED_EC2[action]} in moto's response")
+        items = list(container)
         for item in items:
             container.remove(item)
         for item in items[start : start + page_size]:
             container.append(item)
         if start + page_size < len(items):
-            token = ET.SubElement(root, f"{{{EC2_NS}}}nextToken")
+            token = ET.SubElement(root, f"{{{namespace}}}nextToken")
             token.text = str(start + page_size)
         return Response(ET.tostring(root, encoding="utf-8", xml_declaration=True), content_type="text/xml")
 
@@ -299,22 +301,33 @@ class Emulator:
     def config_GetResourceConfigHistory(self, params, fault):
         if params["resourceType"] != "AWS::EC2::SecurityGroup":
             return config_error("ResourceNotDiscoveredException", f"{params['resourceType']} is not emulated")
-        group_id = params["resourceId"]
+        return json_response({"configurationItems": [self.configuration_item(params["resourceId"], "api")]})
+
+    def configuration_item(self, group_id, form):
+        """The group's configuration item as Config would record it now, in the
+        API form (GetResourceConfigHistory) or the event form (notifications)."""
         ec2 = self.ec2_client()
+        now = time.time()
+        captured = now if form == "api" else datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         try:
             group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
         except Exception:  # the group is gone: Config's last item says so
-            item = {"resourceType": "AWS::EC2::SecurityGroup", "resourceId": group_id, "configurationItemStatus": "ResourceDeleted",
-                    "configurationItemCaptureTime": time.time(), "relationships": [], "tags": {}}
-            return json_response({"configurationItems": [item]})
+            return {"resourceType": "AWS::EC2::SecurityGroup", "resourceId": group_id, "configurationItemStatus": "ResourceDeleted",
+                    "configurationItemCaptureTime": captured, "relationships": [], "tags": {}, "configuration": None}
         interfaces = ec2.describe_network_interfaces(Filters=[{"Name": "group-id", "Values": [group_id]}])["NetworkInterfaces"]
-        item = {
-            "version": "1.3",
-            "accountId": group.get("OwnerId", "123456789012"),
-            "configurationItemCaptureTime": time.time(),
+        related = [("AWS::EC2::NetworkInterface", i["NetworkInterfaceId"], "Is associated with NetworkInterface") for i in interfaces]
+        if group.get("VpcId"):
+            related.append(("AWS::EC2::VPC", group["VpcId"], "Is contained in Vpc"))
+        name_key = "relationshipName" if form == "api" else "name"
+        account = group.get("OwnerId", "123456789012")
+        configuration = camel_configuration(group)
+        return {
+            ("version" if form == "api" else "configurationItemVersion"): "1.3",
+            ("accountId" if form == "api" else "awsAccountId"): account,
+            "configurationItemCaptureTime": captured,
             "configurationItemStatus": "OK",
-            "configurationStateId": str(int(time.time() * 1000)),
-            "arn": f"arn:aws:ec2:us-east-1:{group.get('OwnerId')}:security-group/{group_id}",
+            "configurationStateId": str(int(now * 1000)),
+            ("arn" if form == "api" else "ARN"): f"arn:aws:ec2:us-east-1:{account}:security-group/{group_id}",
             "resourceType": "AWS::EC2::SecurityGroup",
             "resourceId": group_id,
             "resourceName": group.get("GroupName"),
@@ -322,15 +335,10 @@ class Emulator:
             "availabilityZone": "Not Applicable",
             "tags": {t["Key"]: t["Value"] for t in group.get("Tags", [])},
             "relatedEvents": [],
-            "relationships": [
-                {"resourceType": "AWS::EC2::NetworkInterface", "resourceId": i["NetworkInterfaceId"], "relationshipName": "Is associated with NetworkInterface"}
-                for i in interfaces
-            ]
-            + ([{"resourceType": "AWS::EC2::VPC", "resourceId": group["VpcId"], "relationshipName": "Is contained in Vpc"}] if group.get("VpcId") else []),
-            "configuration": json.dumps(camel_configuration(group)),
+            "relationships": [{"resourceType": t, "resourceId": i, name_key: n} for t, i, n in related],
+            "configuration": json.dumps(configuration) if form == "api" else configuration,
             "supplementaryConfiguration": {},
         }
-        return json_response({"configurationItems": [item]})
 
     # ---- Lambda Runtime API ----------------------------------------------
     def runtime(self, request):
@@ -405,6 +413,8 @@ class Emulator:
             with self.lock:
                 self.page_sizes.update(body)
             return json_response({})
+        if name == "config-item":
+            return json_response(self.configuration_item(body["groupId"], body.get("form", "event")))
         if name == "seed-evaluations":
             with self.lock:
                 stored = self.evaluations.setdefault(body["rule"], {})

@@ -1,0 +1,415 @@
+//! Shared harness of the end-to-end tests: starts the AWS emulator
+//! (`tests/emulator/server.py`) and the real function binary against it, and
+//! talks to the emulator's control endpoints.
+#![allow(dead_code)]
+
+use aws_config::BehaviorVersion;
+use aws_sdk_ec2::config::{Credentials, Region};
+use aws_sdk_ec2::types::{AddPrefixListEntry, IpPermission, IpRange, Ipv6Range, PrefixListId, Tag};
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::time::Duration;
+
+pub const RULE: &str = "sg-egress-rule";
+pub const ACCOUNT: &str = "123456789012";
+
+/// A running emulator; stopped when dropped.
+pub struct Emulator {
+    child: Child,
+    _stdin: ChildStdin,
+    pub port: u16,
+}
+
+impl Emulator {
+    pub fn start() -> Emulator {
+        let python = std::env::var("SG_EGRESS_PYTHON").unwrap_or_else(|_| "python3".to_string());
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/emulator/server.py");
+        let mut child = Command::new(&python)
+            .args([script, "--port", "0"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {python} {script}: {e}"));
+        let stdin = child.stdin.take().unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .trim()
+            .strip_prefix("PORT ")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or_else(|| panic!("the emulator did not start (is moto installed? pip install -r tests/emulator/requirements.txt): {line:?}"));
+        Emulator {
+            child,
+            _stdin: stdin,
+            port,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(300)))
+            .unwrap();
+        write!(
+            stream,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        (status, body.to_string())
+    }
+
+    /// POSTs to a control endpoint and returns its JSON answer.
+    pub fn control(&self, name: &str, body: Value) -> Value {
+        let (status, text) = self.request("POST", &format!("/_emulator/{name}"), &body.to_string());
+        assert_eq!(status, 200, "{name}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn get(&self, name: &str) -> Value {
+        let (status, text) = self.request("GET", &format!("/_emulator/{name}"), "");
+        assert_eq!(status, 200, "{name}: {text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    pub fn result_token(&self) -> String {
+        self.control("result-token", json!({ "ruleName": RULE }))["resultToken"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    }
+
+    /// What Config holds for the rule, by resource id.
+    pub fn stored(&self) -> std::collections::BTreeMap<String, Value> {
+        self.get(&format!("evaluations?rule={RULE}"))["evaluations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["ComplianceResourceId"].as_str().unwrap().to_string(),
+                    e.clone(),
+                )
+            })
+            .collect()
+    }
+
+    /// Every PutEvaluations call the emulator accepted.
+    pub fn put_calls(&self) -> Vec<Value> {
+        self.get("put-calls")["calls"].as_array().unwrap().clone()
+    }
+
+    /// How many calls each operation received.
+    pub fn calls(&self, operation: &str) -> u64 {
+        self.get("calls")[operation].as_u64().unwrap_or(0)
+    }
+
+    pub fn faults(&self, rules: Value) {
+        self.control("faults", json!({ "rules": rules, "seed": 11 }));
+    }
+
+    /// A configuration item of the group, event form, as Config records it now.
+    pub fn config_item(&self, group_id: &str) -> Value {
+        self.control(
+            "config-item",
+            json!({ "groupId": group_id, "form": "event" }),
+        )
+    }
+
+    /// Invokes the function through the Runtime API; returns (outcome, body).
+    pub fn invoke(&self, event: &Value) -> (String, Value) {
+        let answer = self.control("invoke", json!({ "event": event, "timeoutSeconds": 240 }));
+        let outcome = answer["outcome"].as_str().unwrap().to_string();
+        let body = answer["body"]
+            .as_str()
+            .map(|b| serde_json::from_str(b).unwrap_or(json!(b)))
+            .unwrap_or(Value::Null);
+        (outcome, body)
+    }
+
+    /// The SDK's EC2 client, pointed at the emulator with dummy keys.
+    pub async fn ec2(&self) -> aws_sdk_ec2::Client {
+        let config = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(self.url())
+            .region(Region::new("us-east-1"))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+            .load()
+            .await;
+        aws_sdk_ec2::Client::new(&config)
+    }
+
+    /// Starts the real `sg-egress-rule` binary against this emulator.
+    pub fn function(&self) -> Function {
+        let child = Command::new(env!("CARGO_BIN_EXE_sg-egress-rule"))
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", self.port))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "sg-egress-rule")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/sg-egress-rule")
+            .env("AWS_ENDPOINT_URL", self.url())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "testing")
+            .env("AWS_SECRET_ACCESS_KEY", "testing")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the function binary starts");
+        Function { child }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The running function; stopped when dropped.
+pub struct Function {
+    child: Child,
+}
+
+impl Function {
+    /// Stops the function and returns what it logged.
+    pub fn logs(mut self) -> String {
+        let _ = self.child.kill();
+        let mut out = String::new();
+        if let Some(mut s) = self.child.stdout.take() {
+            let _ = s.read_to_string(&mut out);
+        }
+        if let Some(mut s) = self.child.stderr.take() {
+            let _ = s.read_to_string(&mut out);
+        }
+        out
+    }
+}
+
+impl Drop for Function {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A Config Lambda event around an invoking event.
+pub fn lambda_event(invoking: Value, rule_parameters: Value, result_token: &str) -> Value {
+    json!({
+        "version": "1.0",
+        "invokingEvent": invoking.to_string(),
+        "ruleParameters": rule_parameters.to_string(),
+        "resultToken": result_token,
+        "eventLeftScope": false,
+        "executionRoleArn": format!("arn:aws:iam::{ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"),
+        "configRuleArn": format!("arn:aws:config:us-east-1:{ACCOUNT}:config-rule/config-rule-0a1b2c"),
+        "configRuleName": RULE,
+        "configRuleId": "config-rule-0a1b2c",
+        "accountId": ACCOUNT,
+        "evaluationMode": "DETECTIVE",
+    })
+}
+
+pub fn change_notification(item: Value) -> Value {
+    json!({
+        "configurationItemDiff": null,
+        "configurationItem": item,
+        "notificationCreationTime": "2026-11-20T09:15:02.112Z",
+        "messageType": "ConfigurationItemChangeNotification",
+        "recordVersion": "1.3",
+    })
+}
+
+pub fn scheduled_notification() -> Value {
+    json!({
+        "awsAccountId": ACCOUNT,
+        "notificationCreationTime": "2026-11-20T12:00:00.000Z",
+        "messageType": "ScheduledNotification",
+        "recordVersion": "1.0",
+    })
+}
+
+pub fn ipv4(protocol: &str, ports: Option<(i32, i32)>, cidr: &str) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol(protocol)
+        .set_from_port(ports.map(|p| p.0))
+        .set_to_port(ports.map(|p| p.1))
+        .ip_ranges(IpRange::builder().cidr_ip(cidr).build())
+        .build()
+}
+
+pub fn ipv6(protocol: &str, cidr: &str) -> IpPermission {
+    IpPermission::builder()
+        .ip_protocol(protocol)
+        .ipv6_ranges(Ipv6Range::builder().cidr_ipv6(cidr).build())
+        .build()
+}
+
+pub fn prefix_list(protocol: &str, id: &str) -> IpPermission {
+    let ports = (protocol != "-1").then_some(0);
+    IpPermission::builder()
+        .ip_protocol(protocol)
+        .set_from_port(ports)
+        .set_to_port(ports.map(|_| 65535))
+        .prefix_list_ids(PrefixListId::builder().prefix_list_id(id).build())
+        .build()
+}
+
+/// EC2 set-up for the tests, through the real SDK.
+pub struct Account {
+    pub ec2: aws_sdk_ec2::Client,
+    pub vpc: String,
+}
+
+impl Account {
+    pub async fn new(emulator: &Emulator) -> Account {
+        let ec2 = emulator.ec2().await;
+        let vpc = ec2
+            .create_vpc()
+            .cidr_block("10.0.0.0/16")
+            .send()
+            .await
+            .unwrap()
+            .vpc
+            .unwrap()
+            .vpc_id
+            .unwrap();
+        Account { ec2, vpc }
+    }
+
+    /// A group with the given egress (the default allow-all rule removed first
+    /// unless `egress` is `None`).
+    pub async fn group(&self, name: &str, egress: Option<Vec<IpPermission>>) -> String {
+        let id = self
+            .ec2
+            .create_security_group()
+            .group_name(name)
+            .description(name)
+            .vpc_id(&self.vpc)
+            .send()
+            .await
+            .unwrap()
+            .group_id
+            .unwrap();
+        if let Some(egress) = egress {
+            self.ec2
+                .revoke_security_group_egress()
+                .group_id(&id)
+                .ip_permissions(ipv4("-1", None, "0.0.0.0/0"))
+                .send()
+                .await
+                .unwrap();
+            if !egress.is_empty() {
+                self.ec2
+                    .authorize_security_group_egress()
+                    .group_id(&id)
+                    .set_ip_permissions(Some(egress))
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+        id
+    }
+
+    pub async fn tag(&self, id: &str, key: &str, value: &str) {
+        self.ec2
+            .create_tags()
+            .resources(id)
+            .tags(Tag::builder().key(key).value(value).build())
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn prefix_list(&self, cidrs: &[&str]) -> String {
+        let mut request = self
+            .ec2
+            .create_managed_prefix_list()
+            .prefix_list_name(format!(
+                "pl-{}",
+                cidrs.join("-").replace(['/', ':', '.'], "_")
+            ))
+            .max_entries(10)
+            .address_family("IPv4");
+        for cidr in cidrs {
+            request = request.entries(AddPrefixListEntry::builder().cidr(*cidr).build());
+        }
+        request
+            .send()
+            .await
+            .unwrap()
+            .prefix_list
+            .unwrap()
+            .prefix_list_id
+            .unwrap()
+    }
+
+    pub async fn attach_interface(&self, group: &str) {
+        let subnet = self
+            .ec2
+            .create_subnet()
+            .vpc_id(&self.vpc)
+            .cidr_block(format!("10.0.{}.0/24", rand_octet(group)))
+            .send()
+            .await
+            .unwrap()
+            .subnet
+            .unwrap()
+            .subnet_id
+            .unwrap();
+        self.ec2
+            .create_network_interface()
+            .subnet_id(subnet)
+            .groups(group)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    pub async fn delete(&self, id: &str) {
+        self.ec2
+            .delete_security_group()
+            .group_id(id)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    /// Ids of every group in the account (default groups included).
+    pub async fn all_group_ids(&self) -> Vec<String> {
+        let groups = self.ec2.describe_security_groups().send().await.unwrap();
+        groups
+            .security_groups()
+            .iter()
+            .map(|g| g.group_id().unwrap().to_string())
+            .collect()
+    }
+}
+
+fn rand_octet(seed: &str) -> u32 {
+    seed.bytes()
+        .fold(7u32, |a, b| a.wrapping_mul(31).wrapping_add(u32::from(b)))
+        % 250
+        + 1
+}
