@@ -3,6 +3,7 @@
 //! back exactly what Config received.
 #![cfg(feature = "aws")]
 
+mod catalogue;
 mod support;
 
 use serde_json::{json, Value};
@@ -477,4 +478,63 @@ async fn throttling_and_server_errors_are_retried_by_the_sdk() {
         2,
         "the throttled call and its retry"
     );
+}
+
+#[tokio::test]
+async fn malformed_events_fail_the_invocation_and_never_crash_the_function() {
+    let emulator = Emulator::start();
+    let _function = emulator.function();
+    let token = emulator.result_token();
+    let mut tried = 0;
+    for (name, bytes, message) in catalogue::bad_inputs() {
+        let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
+            continue;
+        };
+        let event = if value.get("invokingEvent").is_some() {
+            let mut event = value.clone();
+            event["resultToken"] = json!(token);
+            event
+        } else if value.get("messageType").is_some() {
+            lambda_event(value.clone(), json!({}), &token)
+        } else if value.get("groupId").is_some() || value.get("ipPermissionsEgress").is_some() {
+            let item = json!({"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "configurationItemStatus": "OK", "configuration": value});
+            lambda_event(change_notification(item), json!({}), &token)
+        } else if value.get("resourceType").is_some() {
+            lambda_event(change_notification(value.clone()), json!({}), &token)
+        } else if value.is_object() {
+            continue;
+        } else {
+            value.clone()
+        };
+        let (outcome, body) = emulator.invoke(&event);
+        assert_eq!(outcome, "error", "{name}: {body}");
+        let kind = body["errorType"].as_str().unwrap();
+        assert!(
+            ["InvalidEvent", "InvalidRuleParameters"].contains(&kind),
+            "{name}: {body}"
+        );
+        let text = body["errorMessage"].as_str().unwrap();
+        let fragment = message.rsplit(": ").next().unwrap();
+        assert!(
+            text.contains(fragment),
+            "{name}: {text:?} should contain {fragment:?}"
+        );
+        tried += 1;
+    }
+    assert!(
+        tried >= 15,
+        "only {tried} catalogue entries reached the function"
+    );
+    assert_eq!(
+        emulator.calls("PutEvaluations"),
+        0,
+        "nothing sent for a malformed event"
+    );
+    // Still alive and well.
+    let (outcome, body) = emulator.invoke(&lambda_event(
+        change_notification(emulator_free_item()),
+        json!({}),
+        &token,
+    ));
+    assert_eq!(outcome, "response", "{body}");
 }
