@@ -6,10 +6,12 @@ use crate::aws::ec2::{
     apply_usage, describe_all_security_groups, group_ids_in_use, prefix_list_entries,
     referenced_prefix_lists,
 };
+use crate::aws::remediate::{authorize_egress, read_group_rules, revoke_egress};
 use crate::aws::{assume_role, Clients, Error};
 use crate::event::{ConfigEvent, Trigger};
 use crate::json::Node;
 use crate::model::{ItemStatus, Resource, SECURITY_GROUP_TYPE};
+use crate::remediation::{parse_keep_egress, plan, GroupRules, Plan};
 use crate::verdict::{evaluate, fit_annotation, Compliance, Evaluation, KnownPrefixLists};
 use crate::Parameters;
 use aws_config::SdkConfig;
@@ -273,4 +275,100 @@ pub fn stale_evaluations(
             e
         })
         .collect()
+}
+
+/// Remediates one group, as the SSM runbook asks:
+/// `{"GroupId": "sg-…", "DryRun": true, "KeepEgress": "tcp:443"}`. Revokes
+/// only the rules open to a whole address family on their own, after adding
+/// the KeepEgress rules; refuses (an error, nothing changed) when no such
+/// surgical change closes the group.
+pub async fn remediate(
+    event: &Value,
+    clients: &Clients,
+    parameters: &Parameters,
+    now: DateTime<Utc>,
+) -> Result<Value, Failure> {
+    let root = Node::root(event, "event");
+    root.as_object()?;
+    let group_id = root
+        .get("GroupId")
+        .ok_or_else(|| Failure::new("InvalidEvent", "event: GroupId is missing"))?
+        .as_str()?
+        .to_string();
+    let dry_run = root
+        .get("DryRun")
+        .map(|n| n.as_bool())
+        .transpose()?
+        .unwrap_or(true);
+    let keep = root
+        .get("KeepEgress")
+        .map(|n| n.as_str())
+        .transpose()?
+        .unwrap_or("");
+    let keep = parse_keep_egress(keep).map_err(|m| Failure::new("InvalidEvent", m))?;
+
+    let read = |clients: &Clients| {
+        let ec2 = clients.ec2.clone();
+        let group_id = group_id.clone();
+        async move {
+            let (group, rules) = read_group_rules(&ec2, &group_id).await?;
+            let prefix_lists = if parameters.resolve_prefix_lists {
+                prefix_list_entries(&ec2, &referenced_prefix_lists([&group])).await?
+            } else {
+                KnownPrefixLists::new()
+            };
+            let group =
+                GroupRules::new(group, rules).map_err(|m| Failure::new("InvalidEvent", m))?;
+            Ok::<_, Failure>((group, prefix_lists))
+        }
+    };
+    let (group, prefix_lists) = read(clients).await?;
+    let today = now.date_naive();
+    match plan(&group, parameters, &prefix_lists, today, &keep) {
+        Plan::NothingToDo { reason } => {
+            tracing::info!(group = %group_id, %reason, "nothing to remediate");
+            Ok(
+                json!({ "GroupId": group_id, "DryRun": dry_run, "Outcome": "NothingToDo", "Message": reason, "Revoked": [], "Added": [] }),
+            )
+        }
+        Plan::Refuse { reason } => {
+            tracing::warn!(group = %group_id, %reason, "remediation refused");
+            Err(Failure::new("RemediationRefused", reason))
+        }
+        Plan::Revoke {
+            revoke,
+            add,
+            finding,
+        } => {
+            if !dry_run {
+                authorize_egress(&clients.ec2, &group_id, &add).await?;
+                let ids: Vec<String> = revoke
+                    .iter()
+                    .map(|r| r.security_group_rule_id.clone())
+                    .collect();
+                revoke_egress(&clients.ec2, &group_id, &ids).await?;
+                let (after, prefix_lists) = read(clients).await?;
+                let verdict = crate::verdict::judge(&after.group, parameters, &prefix_lists, today);
+                if verdict.compliance == Compliance::NonCompliant {
+                    return Err(Failure::new(
+                        "RemediationIncomplete",
+                        format!(
+                            "{group_id} is still NON_COMPLIANT after revoking {}: {}",
+                            ids.join(", "),
+                            verdict.annotation.unwrap_or_default()
+                        ),
+                    ));
+                }
+                tracing::info!(group = %group_id, revoked = ?ids, added = add.len(), "remediated");
+            }
+            Ok(json!({
+                "GroupId": group_id,
+                "DryRun": dry_run,
+                "Outcome": if dry_run { "WouldRevoke" } else { "Revoked" },
+                "Finding": finding,
+                "Revoked": revoke,
+                "Added": add,
+            }))
+        }
+    }
 }

@@ -21,6 +21,7 @@ pub mod handler;
 pub mod json;
 pub mod model;
 pub mod params;
+pub mod remediation;
 pub mod sources;
 pub mod verdict;
 

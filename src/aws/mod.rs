@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod ec2;
+pub mod remediate;
 pub mod scan;
 
 use aws_config::{BehaviorVersion, SdkConfig};

@@ -157,8 +157,14 @@ impl Emulator {
 
     /// Starts the real `sg-egress-rule` binary against this emulator.
     pub fn function(&self) -> Function {
+        self.function_with(&[])
+    }
+
+    /// Starts the function with extra environment variables.
+    pub fn function_with(&self, env: &[(&str, &str)]) -> Function {
         let child = Command::new(env!("CARGO_BIN_EXE_sg-egress-rule"))
             .env_clear()
+            .envs(env.iter().copied())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", self.port))
             .env("AWS_LAMBDA_FUNCTION_NAME", "sg-egress-rule")

@@ -1,0 +1,135 @@
+//! EC2 calls of the remediation: read a group's egress rules one by one,
+//! authorize the narrower rules to keep, revoke by rule id.
+
+use super::{describe, Error};
+use crate::model::SecurityGroup;
+use crate::remediation::SecurityGroupRule;
+use crate::sources::ec2_sdk::read_sdk_group;
+use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, PrefixListId};
+
+/// The group (id, VPC, tags) and its egress rules.
+pub async fn read_group_rules(
+    client: &aws_sdk_ec2::Client,
+    group_id: &str,
+) -> Result<(SecurityGroup, Vec<SecurityGroupRule>), Error> {
+    let groups = client
+        .describe_security_groups()
+        .group_ids(group_id)
+        .send()
+        .await
+        .map_err(|e| describe(&format!("ec2:DescribeSecurityGroups for {group_id}"), e))?;
+    let group = groups
+        .security_groups()
+        .first()
+        .ok_or_else(|| format!("ec2:DescribeSecurityGroups returned no group {group_id}"))?;
+    let group = read_sdk_group(group)?;
+    let mut pages = client
+        .describe_security_group_rules()
+        .filters(Filter::builder().name("group-id").values(group_id).build())
+        .max_results(1000)
+        .into_paginator()
+        .send();
+    let mut rules = Vec::new();
+    while let Some(page) = pages.next().await {
+        let page = page
+            .map_err(|e| describe(&format!("ec2:DescribeSecurityGroupRules for {group_id}"), e))?;
+        for rule in page
+            .security_group_rules()
+            .iter()
+            .filter(|r| r.is_egress() == Some(true))
+        {
+            rules.push(SecurityGroupRule {
+                security_group_rule_id: rule
+                    .security_group_rule_id()
+                    .unwrap_or_default()
+                    .to_string(),
+                ip_protocol: rule.ip_protocol().unwrap_or("-1").to_string(),
+                from_port: rule.from_port().map(i64::from).unwrap_or(-1),
+                to_port: rule.to_port().map(i64::from).unwrap_or(-1),
+                cidr_ipv4: rule.cidr_ipv4().map(str::to_string),
+                cidr_ipv6: rule.cidr_ipv6().map(str::to_string),
+                prefix_list_id: rule.prefix_list_id().map(str::to_string),
+                referenced_group_id: rule
+                    .referenced_group_info()
+                    .and_then(|g| g.group_id())
+                    .map(str::to_string),
+                description: rule.description().map(str::to_string),
+            });
+        }
+    }
+    Ok((group, rules))
+}
+
+/// Adds the rules (KeepEgress) to the group's egress.
+pub async fn authorize_egress(
+    client: &aws_sdk_ec2::Client,
+    group_id: &str,
+    rules: &[SecurityGroupRule],
+) -> Result<(), Error> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    let permissions: Vec<IpPermission> = rules
+        .iter()
+        .map(|r| {
+            let mut p = IpPermission::builder()
+                .ip_protocol(&r.ip_protocol)
+                .from_port(r.from_port as i32)
+                .to_port(r.to_port as i32);
+            if let Some(cidr) = &r.cidr_ipv4 {
+                p = p.ip_ranges(
+                    IpRange::builder()
+                        .cidr_ip(cidr)
+                        .set_description(r.description.clone())
+                        .build(),
+                );
+            }
+            if let Some(cidr) = &r.cidr_ipv6 {
+                p = p.ipv6_ranges(
+                    Ipv6Range::builder()
+                        .cidr_ipv6(cidr)
+                        .set_description(r.description.clone())
+                        .build(),
+                );
+            }
+            if let Some(id) = &r.prefix_list_id {
+                p = p.prefix_list_ids(
+                    PrefixListId::builder()
+                        .prefix_list_id(id)
+                        .set_description(r.description.clone())
+                        .build(),
+                );
+            }
+            p.build()
+        })
+        .collect();
+    client
+        .authorize_security_group_egress()
+        .group_id(group_id)
+        .set_ip_permissions(Some(permissions))
+        .send()
+        .await
+        .map_err(|e| {
+            describe(
+                &format!("ec2:AuthorizeSecurityGroupEgress for {group_id}"),
+                e,
+            )
+        })?;
+    Ok(())
+}
+
+/// Revokes the rules by their ids.
+pub async fn revoke_egress(
+    client: &aws_sdk_ec2::Client,
+    group_id: &str,
+    rule_ids: &[String],
+) -> Result<(), Error> {
+    client
+        .revoke_security_group_egress()
+        .group_id(group_id)
+        .set_security_group_rule_ids(Some(rule_ids.to_vec()))
+        .send()
+        .await
+        .map_err(|e| describe(&format!("ec2:RevokeSecurityGroupEgress for {group_id}"), e))?;
+    Ok(())
+}

@@ -1,0 +1,465 @@
+//! Surgical remediation: which egress rules to revoke so that a
+//! NON_COMPLIANT group becomes compliant, decided by the same evaluator as the
+//! rule (no second implementation that could drift).
+//!
+//! A plan revokes exactly the rules that are open to a whole address family
+//! on their own (all traffic, all TCP or all UDP ports). When revoking those
+//! would leave the group open, because narrower rules combine to open it, the
+//! plan refuses and changes nothing: which of several narrower rules should go
+//! is a judgement for a person. `KeepEgress` (`tcp:443,tcp:80`) adds back,
+//! to the same destination, the narrower access each revoked rule allowed.
+
+use crate::model::{EgressPermission, Protocol, SecurityGroup};
+use crate::params::Parameters;
+use crate::verdict::{find_openings, judge, Compliance, KnownPrefixLists};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// One security-group rule as `DescribeSecurityGroupRules` returns it: one
+/// protocol and port range to one destination.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct SecurityGroupRule {
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub security_group_rule_id: String,
+    pub ip_protocol: String,
+    pub from_port: i64,
+    pub to_port: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv4: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cidr_ipv6: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prefix_list_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub referenced_group_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl SecurityGroupRule {
+    fn to_permission(&self) -> Result<EgressPermission, String> {
+        let protocol = Protocol::parse(&self.ip_protocol)
+            .map_err(|m| format!("{}: {m}", self.security_group_rule_id))?;
+        let mut permission =
+            EgressPermission::new(protocol, Some(self.from_port), Some(self.to_port))
+                .map_err(|e| format!("{}: bad port {e:?}", self.security_group_rule_id))?;
+        for cidr in self.cidr_ipv4.iter().chain(&self.cidr_ipv6) {
+            permission.add_cidr(cidr);
+        }
+        permission
+            .prefix_list_ids
+            .extend(self.prefix_list_id.clone());
+        permission
+            .referenced_group_ids
+            .extend(self.referenced_group_id.clone());
+        Ok(permission)
+    }
+
+    fn destination(&self) -> String {
+        self.cidr_ipv4
+            .clone()
+            .or_else(|| self.cidr_ipv6.clone())
+            .or_else(|| self.prefix_list_id.clone())
+            .or_else(|| self.referenced_group_id.clone())
+            .unwrap_or_default()
+    }
+
+    fn describe(&self) -> String {
+        let ports = match self.ip_protocol.as_str() {
+            "-1" => "all traffic".to_string(),
+            p => format!("{p} {}-{}", self.from_port, self.to_port),
+        };
+        format!(
+            "{} ({ports} to {})",
+            self.security_group_rule_id,
+            self.destination()
+        )
+    }
+}
+
+/// A group with its egress as separate rules.
+#[derive(Debug, Clone)]
+pub struct GroupRules {
+    pub group: SecurityGroup,
+    pub rules: Vec<SecurityGroupRule>,
+}
+
+impl GroupRules {
+    /// `group` gives id, VPC, tags and usage; its egress is replaced by `rules`.
+    pub fn new(mut group: SecurityGroup, rules: Vec<SecurityGroupRule>) -> Result<Self, String> {
+        group.egress = rules
+            .iter()
+            .map(SecurityGroupRule::to_permission)
+            .collect::<Result<_, _>>()?;
+        Ok(GroupRules { group, rules })
+    }
+
+    fn with_only(&self, keep: impl Fn(usize) -> bool) -> SecurityGroup {
+        let mut group = self.group.clone();
+        group.egress = self
+            .group
+            .egress
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, p)| p.clone())
+            .collect();
+        group
+    }
+}
+
+/// A narrower rule to keep: a protocol and a port range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeepSpec {
+    pub protocol: Protocol,
+    pub from_port: u16,
+    pub to_port: u16,
+}
+
+/// Parses `KeepEgress`: comma-separated `tcp:443`, `udp:53`, `tcp:8000-8100`.
+pub fn parse_keep_egress(text: &str) -> Result<Vec<KeepSpec>, String> {
+    let mut specs = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bad = || {
+            format!("KeepEgress: {part:?} is not PROTOCOL:PORT or PROTOCOL:FROM-TO with protocol tcp or udp")
+        };
+        let (protocol, ports) = part.split_once(':').ok_or_else(bad)?;
+        let protocol = match protocol.trim().to_ascii_lowercase().as_str() {
+            "tcp" => Protocol::Tcp,
+            "udp" => Protocol::Udp,
+            _ => return Err(bad()),
+        };
+        let (from, to) = ports.split_once('-').unwrap_or((ports, ports));
+        let from: u16 = from.trim().parse().map_err(|_| bad())?;
+        let to: u16 = to.trim().parse().map_err(|_| bad())?;
+        if from > to {
+            return Err(bad());
+        }
+        specs.push(KeepSpec {
+            protocol,
+            from_port: from,
+            to_port: to,
+        });
+    }
+    Ok(specs)
+}
+
+/// What to do to a group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    /// The group is not NON_COMPLIANT (compliant, exempt, or not applicable).
+    NothingToDo { reason: String },
+    /// Add `add` (KeepEgress), then revoke `revoke`.
+    Revoke {
+        revoke: Vec<SecurityGroupRule>,
+        add: Vec<SecurityGroupRule>,
+        finding: String,
+    },
+    /// No safe surgical change exists; nothing is changed.
+    Refuse { reason: String },
+}
+
+/// Decides what to revoke.
+pub fn plan(
+    group: &GroupRules,
+    parameters: &Parameters,
+    prefix_lists: &KnownPrefixLists,
+    today: NaiveDate,
+    keep: &[KeepSpec],
+) -> Plan {
+    let verdict = judge(&group.group, parameters, prefix_lists, today);
+    if verdict.compliance != Compliance::NonCompliant {
+        return Plan::NothingToDo {
+            reason: format!(
+                "{} is {}{}",
+                group.group.group_id,
+                verdict.compliance,
+                verdict
+                    .annotation
+                    .map(|a| format!(": {a}"))
+                    .unwrap_or_default()
+            ),
+        };
+    }
+    let finding = verdict.annotation.unwrap_or_default();
+    let open_alone: Vec<usize> = (0..group.rules.len())
+        .filter(|&i| {
+            !find_openings(
+                &group.with_only(|j| j == i),
+                parameters.check_ipv6,
+                prefix_lists,
+            )
+            .is_empty()
+        })
+        .collect();
+    let rest = group.with_only(|i| !open_alone.contains(&i));
+    let still_open = find_openings(&rest, parameters.check_ipv6, prefix_lists);
+    if !still_open.is_empty() {
+        let still = still_open
+            .iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        let reason = if open_alone.is_empty() {
+            format!(
+                "{} is open only through a combination of narrower rules ({still}); no single rule is open by itself, so nothing was revoked: edit the group by hand",
+                group.group.group_id
+            )
+        } else {
+            let named: Vec<String> = open_alone
+                .iter()
+                .map(|&i| group.rules[i].describe())
+                .collect();
+            format!(
+                "revoking the rules open by themselves ({}) would still leave {} open ({still}) through narrower rules combined, so nothing was revoked: edit the group by hand",
+                named.join(", "),
+                group.group.group_id
+            )
+        };
+        return Plan::Refuse { reason };
+    }
+    let revoke: Vec<SecurityGroupRule> =
+        open_alone.iter().map(|&i| group.rules[i].clone()).collect();
+    let mut add: Vec<SecurityGroupRule> = Vec::new();
+    for rule in &revoke {
+        let permission = rule.to_permission().expect("parsed above");
+        for spec in keep {
+            let allowed = permission
+                .ports_for(spec.protocol)
+                .is_some_and(|(from, to)| from <= spec.from_port && spec.to_port <= to);
+            let candidate = SecurityGroupRule {
+                security_group_rule_id: String::new(),
+                ip_protocol: spec.protocol.to_string(),
+                from_port: i64::from(spec.from_port),
+                to_port: i64::from(spec.to_port),
+                cidr_ipv4: rule.cidr_ipv4.clone(),
+                cidr_ipv6: rule.cidr_ipv6.clone(),
+                prefix_list_id: rule.prefix_list_id.clone(),
+                referenced_group_id: None,
+                description: Some(format!(
+                    "kept by sg-egress remediation of {}",
+                    rule.security_group_rule_id
+                )),
+            };
+            let exists = group.rules.iter().chain(&add).any(|r| {
+                r.ip_protocol == candidate.ip_protocol
+                    && r.from_port == candidate.from_port
+                    && r.to_port == candidate.to_port
+                    && r.destination() == candidate.destination()
+            });
+            if allowed && !exists {
+                add.push(candidate);
+            }
+        }
+    }
+    // What is kept must not reopen the group.
+    let mut after = rest.clone();
+    for rule in &add {
+        after
+            .egress
+            .push(rule.to_permission().expect("built from valid parts"));
+    }
+    let reopened = find_openings(&after, parameters.check_ipv6, prefix_lists);
+    if !reopened.is_empty() {
+        let what = reopened
+            .iter()
+            .map(|f| f.to_string())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Plan::Refuse {
+            reason: format!(
+                "KeepEgress would keep {} open ({what}), so nothing was revoked",
+                group.group.group_id
+            ),
+        };
+    }
+    Plan::Revoke {
+        revoke,
+        add,
+        finding,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Usage;
+    use std::collections::BTreeMap;
+
+    fn rule(
+        id: &str,
+        protocol: &str,
+        from: i64,
+        to: i64,
+        v4: Option<&str>,
+        v6: Option<&str>,
+    ) -> SecurityGroupRule {
+        SecurityGroupRule {
+            security_group_rule_id: id.to_string(),
+            ip_protocol: protocol.to_string(),
+            from_port: from,
+            to_port: to,
+            cidr_ipv4: v4.map(str::to_string),
+            cidr_ipv6: v6.map(str::to_string),
+            prefix_list_id: None,
+            referenced_group_id: None,
+            description: None,
+        }
+    }
+
+    fn group(rules: Vec<SecurityGroupRule>) -> GroupRules {
+        let group = SecurityGroup {
+            group_id: "sg-12345678".to_string(),
+            vpc_id: None,
+            tags: BTreeMap::new(),
+            usage: Usage::Unknown,
+            egress: Vec::new(),
+        };
+        GroupRules::new(group, rules).unwrap()
+    }
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 26).unwrap()
+    }
+
+    fn plan_of(rules: Vec<SecurityGroupRule>, keep: &str) -> Plan {
+        plan(
+            &group(rules),
+            &Parameters::default(),
+            &KnownPrefixLists::new(),
+            today(),
+            &parse_keep_egress(keep).unwrap(),
+        )
+    }
+
+    #[test]
+    fn revokes_only_the_rules_open_by_themselves() {
+        let rules = vec![
+            rule("sgr-a", "-1", -1, -1, Some("0.0.0.0/0"), None),
+            rule("sgr-b", "tcp", 443, 443, Some("0.0.0.0/0"), None),
+            rule("sgr-c", "-1", -1, -1, None, Some("::/0")),
+            rule("sgr-d", "-1", -1, -1, Some("10.0.0.0/8"), None),
+        ];
+        let Plan::Revoke {
+            revoke,
+            add,
+            finding,
+        } = plan_of(rules, "")
+        else {
+            panic!()
+        };
+        let ids: Vec<&str> = revoke
+            .iter()
+            .map(|r| r.security_group_rule_id.as_str())
+            .collect();
+        assert_eq!(ids, ["sgr-a", "sgr-c"]);
+        assert!(add.is_empty());
+        assert_eq!(finding, "all traffic to 0.0.0.0/0; all traffic to ::/0");
+    }
+
+    #[test]
+    fn refuses_a_combination_of_narrower_rules() {
+        let rules = vec![
+            rule("sgr-a", "tcp", 0, 32767, Some("0.0.0.0/0"), None),
+            rule("sgr-b", "tcp", 32768, 65535, Some("0.0.0.0/0"), None),
+        ];
+        let Plan::Refuse { reason } = plan_of(rules, "") else {
+            panic!()
+        };
+        assert!(
+            reason.contains("only through a combination of narrower rules"),
+            "{reason}"
+        );
+        let rules = vec![
+            rule("sgr-x", "-1", -1, -1, Some("0.0.0.0/0"), None),
+            rule("sgr-a", "tcp", 0, 32767, Some("0.0.0.0/0"), None),
+            rule("sgr-b", "tcp", 32768, 65535, Some("0.0.0.0/0"), None),
+        ];
+        let Plan::Refuse { reason } = plan_of(rules, "") else {
+            panic!()
+        };
+        assert!(
+            reason.contains("sgr-x (all traffic to 0.0.0.0/0)"),
+            "{reason}"
+        );
+        assert!(reason.contains("would still leave"), "{reason}");
+    }
+
+    #[test]
+    fn keep_egress_adds_back_what_the_revoked_rule_allowed() {
+        let rules = vec![
+            rule("sgr-a", "-1", -1, -1, Some("0.0.0.0/0"), None),
+            rule("sgr-b", "tcp", 0, 65535, None, Some("::/0")),
+            rule("sgr-c", "tcp", 80, 80, Some("0.0.0.0/0"), None),
+        ];
+        let Plan::Revoke { revoke, add, .. } = plan_of(rules, "tcp:443, tcp:80, udp:53") else {
+            panic!()
+        };
+        assert_eq!(revoke.len(), 2);
+        let added: Vec<(String, i64, String)> = add
+            .iter()
+            .map(|r| (r.ip_protocol.clone(), r.from_port, r.destination()))
+            .collect();
+        assert_eq!(
+            added,
+            [
+                ("tcp".to_string(), 443, "0.0.0.0/0".to_string()),
+                ("udp".to_string(), 53, "0.0.0.0/0".to_string()),
+                ("tcp".to_string(), 443, "::/0".to_string()),
+                ("tcp".to_string(), 80, "::/0".to_string()),
+            ],
+            "tcp 80 to 0.0.0.0/0 exists already; udp is not added where only tcp was allowed"
+        );
+    }
+
+    #[test]
+    fn keep_egress_that_would_reopen_is_refused() {
+        let rules = vec![rule("sgr-a", "-1", -1, -1, Some("0.0.0.0/0"), None)];
+        let Plan::Refuse { reason } = plan_of(rules, "tcp:0-65535") else {
+            panic!()
+        };
+        assert!(reason.contains("KeepEgress would keep"), "{reason}");
+    }
+
+    #[test]
+    fn compliant_and_exempt_groups_are_left_alone() {
+        let Plan::NothingToDo { reason } = plan_of(
+            vec![rule("sgr-a", "tcp", 443, 443, Some("0.0.0.0/0"), None)],
+            "",
+        ) else {
+            panic!()
+        };
+        assert_eq!(reason, "sg-12345678 is COMPLIANT");
+        let mut g = group(vec![rule("sgr-a", "-1", -1, -1, Some("0.0.0.0/0"), None)]);
+        g.group
+            .tags
+            .insert("sg-egress-exempt".into(), "proxy".into());
+        let Plan::NothingToDo { reason } = plan(
+            &g,
+            &Parameters::default(),
+            &KnownPrefixLists::new(),
+            today(),
+            &[],
+        ) else {
+            panic!()
+        };
+        assert!(reason.contains("COMPLIANT: Exempt: tag"), "{reason}");
+    }
+
+    #[test]
+    fn keep_egress_syntax() {
+        assert_eq!(parse_keep_egress("").unwrap(), []);
+        assert_eq!(
+            parse_keep_egress("TCP:8000-8100").unwrap(),
+            [KeepSpec {
+                protocol: Protocol::Tcp,
+                from_port: 8000,
+                to_port: 8100
+            }]
+        );
+        for bad in ["tcp", "icmp:1", "tcp:http", "tcp:90-80", "tcp:70000"] {
+            assert!(parse_keep_egress(bad).is_err(), "{bad}");
+        }
+    }
+}
