@@ -1,0 +1,183 @@
+/**
+ * The app's configuration, read from CDK context (`cdk.json`, or `-c key=value`)
+ * and validated at synth time: a bad value stops the synth with a message
+ * naming the key, rather than deploying a rule that fails at run time.
+ */
+import { Node } from 'constructs';
+import { FREQUENCIES, Frequency, PARAMETERS, ParameterName } from './definitions';
+
+export interface Settings {
+  readonly architecture: 'arm64' | 'x86_64';
+  /** A directory holding a prebuilt `bootstrap`; otherwise the app runs `cargo lambda build`. */
+  readonly functionCodePath?: string;
+  readonly ruleName: string;
+  readonly maximumExecutionFrequency: Frequency;
+  readonly logRetentionDays: number;
+  /** InputParameters of the rule, values as strings (what Config passes). */
+  readonly ruleParameters: Record<string, string>;
+  readonly remediation: boolean;
+  readonly automaticRemediation: boolean;
+  readonly remediationDryRun: boolean;
+  readonly remediationKeepEgress: string;
+  readonly remediationMaximumAutomaticAttempts: number;
+  readonly remediationRetryAttemptSeconds: number;
+  readonly organization: boolean;
+  readonly organizationId?: string;
+  readonly memberRoleName: string;
+  readonly excludedAccounts: string[];
+}
+
+/** CloudWatch Logs retention periods, in days. */
+const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+export class SettingsError extends Error {}
+
+function fail(key: string, message: string): never {
+  throw new SettingsError(`context ${key}: ${message}`);
+}
+
+function asBoolean(key: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|false)$/i.test(value.trim())) return value.trim().toLowerCase() === 'true';
+  return fail(key, `expected true or false, found ${JSON.stringify(value)}`);
+}
+
+function asInteger(key: string, value: unknown, min: number, max: number): number {
+  const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+    return fail(key, `expected a whole number from ${min} to ${max}, found ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+function asString(key: string, value: unknown): string {
+  if (typeof value !== 'string') return fail(key, `expected a string, found ${JSON.stringify(value)}`);
+  return value;
+}
+
+const ID_PATTERNS: Record<string, RegExp> = {
+  'sg-ids': /^sg-([0-9a-f]{8}|[0-9a-f]{17})$/,
+  'vpc-ids': /^vpc-([0-9a-f]{8}|[0-9a-f]{17})$/,
+};
+
+/**
+ * Validates InputParameters with the same names, types and value rules as the
+ * function (src/params.rs), so that a rule the function would reject never deploys.
+ */
+export function validateRuleParameters(raw: unknown): Record<string, string> {
+  const key = 'ruleParameters';
+  const value = typeof raw === 'string' ? parseJson(key, raw) : raw;
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) return fail(key, 'expected an object of InputParameters');
+  const out: Record<string, string> = {};
+  for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!(name in PARAMETERS)) {
+      const near = Object.keys(PARAMETERS).find((k) => k.toLowerCase() === name.toLowerCase());
+      fail(`${key}.${name}`, `unknown parameter${near ? ` (did you mean ${near}? names are case-sensitive)` : ''}; known parameters are ${Object.keys(PARAMETERS).join(', ')}`);
+    }
+    const kind = PARAMETERS[name as ParameterName];
+    const where = `${key}.${name}`;
+    switch (kind) {
+      case 'boolean':
+        out[name] = String(asBoolean(where, v));
+        break;
+      case 'sg-ids':
+      case 'vpc-ids': {
+        const text = asString(where, v);
+        for (const id of text.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+          if (!ID_PATTERNS[kind].test(id)) fail(where, `${JSON.stringify(id)} is not a valid id`);
+        }
+        out[name] = text;
+        break;
+      }
+      case 'string': {
+        const text = asString(where, v);
+        if (text.startsWith('aws:')) fail(where, 'the aws: prefix is reserved');
+        if ([...text].length > 128) fail(where, 'a tag key is at most 128 characters');
+        out[name] = text;
+        break;
+      }
+      case 'role-name': {
+        const text = asString(where, v).trim();
+        if (text !== '' && !/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(text)) fail(where, `${JSON.stringify(text)} is not an IAM role name`);
+        out[name] = text;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+function parseJson(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    return fail(key, `not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+/** Reads and validates every context key. */
+export function readSettings(node: Node): Settings {
+  const get = (key: string, fallback: unknown) => {
+    const v = node.tryGetContext(key);
+    return v === undefined ? fallback : v;
+  };
+  const architecture = asString('architecture', get('architecture', 'arm64'));
+  if (architecture !== 'arm64' && architecture !== 'x86_64') fail('architecture', `expected arm64 or x86_64, found ${JSON.stringify(architecture)}`);
+  const frequency = asString('maximumExecutionFrequency', get('maximumExecutionFrequency', 'TwentyFour_Hours'));
+  if (!(FREQUENCIES as readonly string[]).includes(frequency)) {
+    fail('maximumExecutionFrequency', `expected one of ${FREQUENCIES.join(', ')}, found ${JSON.stringify(frequency)}`);
+  }
+  const retention = asInteger('logRetentionDays', get('logRetentionDays', 90), 1, 3653);
+  if (!RETENTION_DAYS.includes(retention)) fail('logRetentionDays', `expected one of ${RETENTION_DAYS.join(', ')}`);
+  const ruleName = asString('ruleName', get('ruleName', 'sg-egress-rule'));
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(ruleName)) fail('ruleName', 'expected 1 to 64 letters, digits, - and _');
+  const codePath = get('functionCodePath', undefined);
+  const organization = asBoolean('organization', get('organization', false));
+  const organizationId = get('organizationId', undefined);
+  if (organization && (typeof organizationId !== 'string' || !/^o-[a-z0-9]{10,32}$/.test(organizationId))) {
+    fail('organizationId', 'organization mode needs the organization id (o-…)');
+  }
+  const memberRoleName = asString('memberRoleName', get('memberRoleName', 'sg-egress-rule-member'));
+  if (!/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(memberRoleName)) fail('memberRoleName', 'not an IAM role name');
+  const excluded = get('excludedAccounts', []);
+  const excludedAccounts = typeof excluded === 'string' ? excluded.split(',').map((s) => s.trim()).filter(Boolean) : excluded;
+  if (!Array.isArray(excludedAccounts) || !excludedAccounts.every((a) => typeof a === 'string' && /^[0-9]{12}$/.test(a))) {
+    fail('excludedAccounts', 'expected a list of 12-digit account ids');
+  }
+  const remediation = asBoolean('remediation', get('remediation', false));
+  const automaticRemediation = asBoolean('automaticRemediation', get('automaticRemediation', false));
+  if (automaticRemediation && !remediation) fail('automaticRemediation', 'needs remediation to be true');
+  if (remediation && organization) {
+    fail('remediation', 'an organization rule cannot carry a remediation configuration; deploy the conformance pack in each account instead');
+  }
+  const keep = asString('remediationKeepEgress', get('remediationKeepEgress', ''));
+  if (keep !== '' && !/^(tcp|udp):[0-9]{1,5}(-[0-9]{1,5})?(,(tcp|udp):[0-9]{1,5}(-[0-9]{1,5})?)*$/.test(keep)) {
+    fail('remediationKeepEgress', 'expected PROTOCOL:PORT[-PORT] items separated by commas, e.g. tcp:443,tcp:80');
+  }
+  const ruleParameters = validateRuleParameters(get('ruleParameters', {}));
+  if (organization) {
+    if (ruleParameters.ExecutionRoleName !== undefined && ruleParameters.ExecutionRoleName !== memberRoleName) {
+      fail('ruleParameters.ExecutionRoleName', 'in organization mode it is set from memberRoleName; leave it out');
+    }
+    ruleParameters.ExecutionRoleName = memberRoleName;
+  }
+  return {
+    architecture,
+    functionCodePath: codePath === undefined ? undefined : asString('functionCodePath', codePath),
+    ruleName,
+    maximumExecutionFrequency: frequency as Frequency,
+    logRetentionDays: retention,
+    ruleParameters,
+    remediation,
+    automaticRemediation,
+    remediationDryRun: asBoolean('remediationDryRun', get('remediationDryRun', true)),
+    remediationKeepEgress: keep,
+    remediationMaximumAutomaticAttempts: asInteger('remediationMaximumAutomaticAttempts', get('remediationMaximumAutomaticAttempts', 3), 1, 25),
+    remediationRetryAttemptSeconds: asInteger('remediationRetryAttemptSeconds', get('remediationRetryAttemptSeconds', 60), 1, 2678000),
+    organization,
+    organizationId: organization ? (organizationId as string) : undefined,
+    memberRoleName,
+    excludedAccounts: excludedAccounts as string[],
+  };
+}
