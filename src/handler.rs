@@ -7,7 +7,7 @@ use crate::aws::ec2::{
     referenced_prefix_lists,
 };
 use crate::aws::remediate::{authorize_egress, read_group_rules, revoke_egress};
-use crate::aws::{assume_role, Clients, Error};
+use crate::aws::{assume_role, Clients, Deadline, DeadlineReached, Error};
 use crate::event::{ConfigEvent, Trigger};
 use crate::json::Node;
 use crate::model::{ItemStatus, Resource, SECURITY_GROUP_TYPE};
@@ -56,7 +56,12 @@ impl From<crate::ParameterError> for Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        Failure::new("AwsCallFailed", e.to_string())
+        let kind = if e.is::<DeadlineReached>() {
+            "DeadlineApproaching"
+        } else {
+            "AwsCallFailed"
+        };
+        Failure::new(kind, e.to_string())
     }
 }
 
@@ -77,6 +82,7 @@ pub async fn handle(
     base: &SdkConfig,
     clients: &Clients,
     now: DateTime<Utc>,
+    deadline: Deadline,
 ) -> Result<Value, Failure> {
     let config_event = ConfigEvent::parse(&Node::root(event, "event"))?;
     let parameters = Parameters::from_json_text(&config_event.rule_parameters)?;
@@ -136,7 +142,7 @@ pub async fn handle(
                 .ok_or_else(|| {
                     Failure::new("InvalidEvent", "event: configRuleName is missing (a scheduled sweep needs it to find stale results)")
                 })?;
-            let mut evaluations = sweep(clients, &parameters, fallback_time, now).await?;
+            let mut evaluations = sweep(clients, &parameters, fallback_time, now, deadline).await?;
             let current: HashSet<&str> = evaluations
                 .iter()
                 .map(|e| e.compliance_resource_id.as_str())
@@ -156,7 +162,8 @@ pub async fn handle(
         }
         Trigger::NotDetective(_) => unreachable!("returned above"),
     };
-    let batches = put_evaluations_in_batches(&clients.config, &destination, &evaluations).await?;
+    let batches =
+        put_evaluations_in_batches(&clients.config, &destination, &evaluations, deadline).await?;
     let non_compliant = evaluations
         .iter()
         .filter(|e| e.compliance_type == Compliance::NonCompliant)
@@ -215,8 +222,9 @@ pub async fn sweep(
     parameters: &Parameters,
     ordering_time: DateTime<Utc>,
     now: DateTime<Utc>,
+    deadline: Deadline,
 ) -> Result<Vec<Evaluation>, Error> {
-    let mut groups = describe_all_security_groups(&clients.ec2).await?;
+    let mut groups = describe_all_security_groups(&clients.ec2, deadline).await?;
     if parameters.ignore_unused_groups {
         apply_usage(&mut groups, &group_ids_in_use(&clients.ec2).await?);
     }

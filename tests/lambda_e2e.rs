@@ -538,3 +538,39 @@ async fn malformed_events_fail_the_invocation_and_never_crash_the_function() {
     ));
     assert_eq!(outcome, "response", "{body}");
 }
+
+#[tokio::test]
+async fn logs_hold_neither_credentials_nor_events() {
+    let emulator = Emulator::start();
+    let function = emulator.function();
+    let token = emulator.result_token();
+    let mut item = emulator_free_item();
+    item["configuration"]["description"] = json!("MARKER-IN-THE-EVENT");
+    item["tags"] = json!({"owner": "MARKER-IN-A-TAG"});
+    let (outcome, _) = emulator.invoke(&lambda_event(change_notification(item), json!({}), &token));
+    assert_eq!(outcome, "response");
+    let (outcome, _) = emulator.invoke(&lambda_event(
+        scheduled_notification(),
+        json!({"Bad": 1}),
+        &token,
+    ));
+    assert_eq!(outcome, "error");
+    let logs = function.logs();
+    assert!(logs.contains("sent evaluations"), "{logs}");
+    assert!(
+        logs.contains("sg-0aaaaaaaaaaaaaaa1"),
+        "findings are logged: {logs}"
+    );
+    for secret in [
+        "MARKER-IN-THE-EVENT",
+        "MARKER-IN-A-TAG",
+        token.as_str(),
+        "testing",
+        "invokingEvent",
+    ] {
+        assert!(
+            !logs.contains(secret),
+            "{secret:?} appears in the logs:\n{logs}"
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! AWS Config calls: PutEvaluations in batches with retries, the latest
 //! configuration item of a resource, and the rule's earlier results.
 
-use super::{describe, Error};
+use super::{describe, Deadline, Error};
 use crate::json::Node;
 use crate::model::Resource;
 use crate::sources::config_item;
@@ -99,30 +99,44 @@ async fn put_batch(
 }
 
 /// Sends every evaluation, in batches of at most 100, a few batches at a time.
-/// Returns the number of PutEvaluations batches sent.
+/// No batch starts once the deadline is near; then, after the batches under way
+/// finish, the error says how many evaluations were sent. Returns the number
+/// of batches sent.
 pub async fn put_evaluations_in_batches(
     client: &aws_sdk_config::Client,
     destination: &Destination,
     evaluations: &[Evaluation],
+    deadline: Deadline,
 ) -> Result<usize, Error> {
     let sdk: Vec<SdkEvaluation> = evaluations.iter().map(to_sdk).collect::<Result<_, _>>()?;
-    let batches: Vec<Vec<SdkEvaluation>> = sdk
-        .chunks(PUT_EVALUATIONS_BATCH)
-        .map(<[_]>::to_vec)
-        .collect();
+    let mut batches = sdk.chunks(PUT_EVALUATIONS_BATCH).map(<[_]>::to_vec);
     let count = batches.len();
-    let mut batches = batches.into_iter();
     let mut running = tokio::task::JoinSet::new();
     let mut first_error: Option<Error> = None;
+    let mut stopped_for_deadline = false;
+    let (mut batches_sent, mut evaluations_sent) = (0usize, 0usize);
     loop {
-        while running.len() < PUT_EVALUATIONS_CONCURRENCY && first_error.is_none() {
+        while running.len() < PUT_EVALUATIONS_CONCURRENCY
+            && first_error.is_none()
+            && !stopped_for_deadline
+        {
+            if batches.len() > 0 && !deadline.allows_new_work() {
+                stopped_for_deadline = true;
+                break;
+            }
             let Some(batch) = batches.next() else { break };
             let (client, destination) = (client.clone(), destination.clone());
-            running.spawn(async move { put_batch(&client, &destination, batch).await });
+            running.spawn(async move {
+                let size = batch.len();
+                put_batch(&client, &destination, batch).await.map(|()| size)
+            });
         }
         match running.join_next().await {
             None => break,
-            Some(Ok(Ok(()))) => {}
+            Some(Ok(Ok(size))) => {
+                batches_sent += 1;
+                evaluations_sent += size;
+            }
             Some(Ok(Err(e))) => {
                 first_error.get_or_insert(e);
             }
@@ -131,10 +145,16 @@ pub async fn put_evaluations_in_batches(
             }
         }
     }
-    match first_error {
-        Some(e) => Err(e),
-        None => Ok(count),
+    if let Some(e) = first_error {
+        return Err(e);
     }
+    if stopped_for_deadline {
+        return Err(Box::new(super::DeadlineReached(format!(
+            "sent {evaluations_sent} of {} evaluations in {batches_sent} of {count} PutEvaluations batches",
+            evaluations.len()
+        ))));
+    }
+    Ok(count)
 }
 
 /// The latest configuration item of a resource (for oversized notifications),

@@ -1,7 +1,7 @@
 //! EC2 reads: every security group, which groups network interfaces use, and
 //! the entries of managed prefix lists.
 
-use super::{describe, Error};
+use super::{describe, Deadline, Error};
 use crate::model::{SecurityGroup, Usage};
 use crate::sources::ec2_sdk::read_sdk_group;
 use crate::verdict::KnownPrefixLists;
@@ -15,6 +15,7 @@ const PREFIX_LIST_PAGE_SIZE: i32 = 100;
 /// Every security group of the account and region, all pages.
 pub async fn describe_all_security_groups(
     client: &aws_sdk_ec2::Client,
+    deadline: Deadline,
 ) -> Result<Vec<SecurityGroup>, Error> {
     let mut pages = client
         .describe_security_groups()
@@ -22,7 +23,11 @@ pub async fn describe_all_security_groups(
         .into_paginator()
         .send();
     let mut groups = Vec::new();
-    while let Some(page) = pages.next().await {
+    loop {
+        deadline.check(|| format!("read {} security groups, not all", groups.len()))?;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         let page = page.map_err(|e| describe("ec2:DescribeSecurityGroups", e))?;
         for group in page.security_groups() {
             groups.push(read_sdk_group(group)?);

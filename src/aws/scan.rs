@@ -28,7 +28,7 @@ pub fn run(
         }
         let clients = Clients::new(&sdk_config);
         let now = chrono::Utc::now();
-        sweep(&clients, parameters, now, now)
+        sweep(&clients, parameters, now, now, super::Deadline::none())
             .await
             .map_err(|e| e.to_string())
     })

@@ -4,7 +4,7 @@
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 use serde_json::Value;
-use sg_egress_rule::aws::{load_sdk_config, Clients};
+use sg_egress_rule::aws::{load_sdk_config, Clients, Deadline};
 use sg_egress_rule::handler::{handle, remediate};
 use sg_egress_rule::Parameters;
 
@@ -18,7 +18,15 @@ async fn main() -> Result<(), Error> {
     match mode.as_str() {
         "" | "rule" => {
             run(service_fn(move |event: LambdaEvent<Value>| async move {
-                handle(&event.payload, sdk_config, clients, chrono::Utc::now()).await
+                let deadline = Deadline::from_epoch_millis(event.context.deadline);
+                handle(
+                    &event.payload,
+                    sdk_config,
+                    clients,
+                    chrono::Utc::now(),
+                    deadline,
+                )
+                .await
             }))
             .await
         }
