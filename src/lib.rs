@@ -16,6 +16,7 @@ pub mod cidr;
 pub mod cli;
 pub mod coverage;
 pub mod event;
+pub mod fuzzing;
 #[cfg(feature = "aws")]
 pub mod handler;
 pub mod json;

@@ -1,0 +1,10 @@
+//! The CLI's input reader (every shape, several documents), then evaluation
+//! and both output formats.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use sg_egress_rule::fuzzing::read_and_evaluate_input;
+
+fuzz_target!(|data: &[u8]| {
+    read_and_evaluate_input(data);
+});

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs each fuzz target for SECONDS (default 60), seeded from events/ and the
+# test fixtures. Needs nightly and cargo-fuzz (cargo install cargo-fuzz).
+# New crashes land in fuzz/artifacts/<target>/; keep each as a regression
+# input in tests/fuzz_regressions/.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-60}"
+for target in event_decoder cli_input; do
+  mkdir -p "corpus/$target"
+  cp ../events/*.json ../tests/fixtures/*.json ../tests/fuzz_regressions/* "corpus/$target/" 2>/dev/null || true
+  cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10
+done
