@@ -34,12 +34,27 @@ pub fn decode_and_evaluate_event(data: &[u8]) -> bool {
     let fallback = config_event.notification_time.unwrap_or(now);
     match config_event.trigger {
         Trigger::Change(resource) => {
-            let e = evaluate(&resource, &parameters, &KnownPrefixLists::new(), fallback, now);
-            assert!(e.annotation.as_ref().is_none_or(|a| (1..=256).contains(&a.chars().count())));
+            let e = evaluate(
+                &resource,
+                &parameters,
+                &KnownPrefixLists::new(),
+                fallback,
+                now,
+            );
+            assert!(e
+                .annotation
+                .as_ref()
+                .is_none_or(|a| (1..=256).contains(&a.chars().count())));
         }
         Trigger::Oversized(summary) => {
             if let Some(resource) = summary.not_applicable_resource() {
-                evaluate(&resource, &parameters, &KnownPrefixLists::new(), fallback, now);
+                evaluate(
+                    &resource,
+                    &parameters,
+                    &KnownPrefixLists::new(),
+                    fallback,
+                    now,
+                );
             }
         }
         Trigger::Scheduled | Trigger::NotDetective(_) => {}
@@ -64,7 +79,10 @@ pub fn read_and_evaluate_input(data: &[u8]) -> bool {
         };
         let evaluations = evaluate_document(&document, &parameters, &KnownPrefixLists::new(), now);
         for e in &evaluations {
-            assert!(e.annotation.as_ref().is_none_or(|a| (1..=256).contains(&a.chars().count())));
+            assert!(e
+                .annotation
+                .as_ref()
+                .is_none_or(|a| (1..=256).contains(&a.chars().count())));
         }
         let json = render(&evaluations, OutputFormat::Json, false);
         assert!(serde_json::from_str::<Value>(&json).is_ok());

@@ -18,8 +18,16 @@ fn regression_inputs_never_panic() {
 
 #[test]
 fn the_bundled_events_decode_through_the_fuzz_entry_points() {
-    for name in ["change-noncompliant", "change-compliant", "change-deleted", "oversized", "scheduled", "rule-parameters"] {
-        let data = std::fs::read(format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for name in [
+        "change-noncompliant",
+        "change-compliant",
+        "change-deleted",
+        "oversized",
+        "scheduled",
+        "rule-parameters",
+    ] {
+        let data =
+            std::fs::read(format!("{}/events/{name}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
         assert!(decode_and_evaluate_event(&data), "{name}");
         assert!(read_and_evaluate_input(&data), "{name}");
     }

@@ -462,15 +462,21 @@ fn every_spec_case() {
     );
 }
 
-#[test]
-fn ordering_timestamp_and_resource_id() {
-    let documents = read_documents(item(config(vec![])).to_string().as_bytes()).unwrap();
-    let e = &evaluate_document(
+/// The one evaluation of an input, with default parameters.
+fn evaluate_with_defaults(input: &Value) -> sg_egress_rule::Evaluation {
+    let documents = read_documents(input.to_string().as_bytes()).unwrap();
+    evaluate_document(
         &documents[0],
         &Parameters::default(),
         &KnownPrefixLists::new(),
         now(),
-    )[0];
+    )
+    .remove(0)
+}
+
+#[test]
+fn ordering_timestamp_and_resource_id() {
+    let e = &evaluate_with_defaults(&item(config(vec![])));
     assert_eq!(
         e.ordering_timestamp,
         Utc.with_ymd_and_hms(2026, 11, 20, 9, 14, 27).unwrap()
@@ -489,13 +495,7 @@ fn ordering_timestamp_and_resource_id() {
         })
     );
     // A bare configuration carries no time: the time of evaluation is used.
-    let documents = read_documents(config(vec![]).to_string().as_bytes()).unwrap();
-    let e = &evaluate_document(
-        &documents[0],
-        &Parameters::default(),
-        &KnownPrefixLists::new(),
-        now(),
-    )[0];
+    let e = &evaluate_with_defaults(&config(vec![]));
     assert_eq!(e.ordering_timestamp, now());
 }
 
@@ -507,13 +507,7 @@ fn annotation_cut_never_splits_a_character() {
         "tags",
         json!({"sg-egress-exempt": long_reason}),
     );
-    let documents = read_documents(input.to_string().as_bytes()).unwrap();
-    let e = &evaluate_document(
-        &documents[0],
-        &Parameters::default(),
-        &KnownPrefixLists::new(),
-        now(),
-    )[0];
+    let e = &evaluate_with_defaults(&input);
     let annotation = e.annotation.as_deref().unwrap();
     assert_eq!(annotation.chars().count(), 256);
     assert!(annotation.ends_with("é…"));

@@ -114,20 +114,28 @@ class Emulator:
             self.pending = []  # invocations waiting for the function
             self.results = {}  # request id -> (kind, body)
             self.deadlines = {}
+            self.aws_time = 0.0  # seconds spent answering AWS calls
+            self.first_next_at = None  # when the function first asked for work
+            self.timings = []  # per invocation: (delivered, responded, AWS time in between)
+            self.delivered = {}  # request id -> (time the event was handed over, AWS time then)
 
     # ---- routing ---------------------------------------------------------
     def __call__(self, environ, start_response):
         request = Request(environ)
         path = request.path
         if path.startswith("/2018-06-01/runtime/"):
-            response = self.runtime(request)
-        elif path.startswith("/_emulator/"):
-            response = self.control(request)
-        else:
+            return self.runtime(request)(environ, start_response)
+        if path.startswith("/_emulator/"):
+            return self.control(request)(environ, start_response)
+        started = time.time()
+        try:
             response = self.aws(request, environ)
             if response is None:
-                return self.moto(environ, start_response)
-        return response(environ, start_response)
+                return list(self.moto(environ, start_response))
+            return response(environ, start_response)
+        finally:
+            with self.lock:
+                self.aws_time += time.time() - started
 
     def aws(self, request, environ):
         body = request.get_data()
@@ -345,9 +353,12 @@ class Emulator:
         parts = request.path.split("/")[3:]  # after /2018-06-01/runtime/
         if parts == ["invocation", "next"]:
             with self.lock:
+                if self.first_next_at is None:
+                    self.first_next_at = time.time()
                 while not self.pending:
                     self.lock.wait()
                 request_id, event, deadline = self.pending.pop(0)
+                self.delivered[request_id] = (time.time(), self.aws_time)
             headers = {
                 "Lambda-Runtime-Aws-Request-Id": request_id,
                 "Lambda-Runtime-Deadline-Ms": str(deadline),
@@ -358,6 +369,9 @@ class Emulator:
         if len(parts) == 3 and parts[0] == "invocation" and parts[2] in ("response", "error"):
             with self.lock:
                 self.results[parts[1]] = (parts[2], request.get_data(as_text=True))
+                if parts[1] in self.delivered:
+                    at, aws_before = self.delivered.pop(parts[1])
+                    self.timings.append({"elapsed": time.time() - at, "aws": self.aws_time - aws_before})
                 self.lock.notify_all()
             return Response(json.dumps({"status": "OK"}), status=202, content_type="application/json")
         if parts == ["init", "error"]:
@@ -413,6 +427,9 @@ class Emulator:
             with self.lock:
                 self.page_sizes.update(body)
             return json_response({})
+        if name == "runtime-stats":
+            with self.lock:
+                return json_response({"firstNextAt": self.first_next_at, "timings": self.timings})
         if name == "config-item":
             return json_response(self.configuration_item(body["groupId"], body.get("form", "event")))
         if name == "seed-evaluations":
