@@ -9,5 +9,6 @@ seconds="${1:-60}"
 for target in event_decoder cli_input; do
   mkdir -p "corpus/$target"
   cp ../events/*.json ../tests/fixtures/*.json ../tests/fuzz_regressions/* "corpus/$target/" 2>/dev/null || true
-  cargo +nightly fuzz run "$target" "corpus/$target" -- -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10
+  cargo +nightly fuzz run --target-dir "${FUZZ_TARGET_DIR:-target}" "$target" "corpus/$target" -- \
+    -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10
 done
