@@ -82,6 +82,15 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 
+    // The share of the work that is reading JSON into a tree, for comparison.
+    let mut group = c.benchmark_group("json_only");
+    let typical = typical_item();
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("typical_item", |b| {
+        b.iter(|| serde_json::from_slice::<Value>(black_box(&typical)).unwrap())
+    });
+    group.finish();
+
     let mut group = c.benchmark_group("coverage");
     let rects: Vec<Rect> = (0..1000u32)
         .map(|i| Rect {

@@ -287,6 +287,12 @@ pub fn read_documents(bytes: &[u8]) -> Result<Vec<Document>, String> {
     if text.trim().is_empty() {
         return Err("empty input: expected a JSON document".to_string());
     }
+    if let Some(resource) = sources::fast::read_item(text) {
+        return Ok(vec![Document {
+            resources: vec![resource],
+            ..Document::default()
+        }]);
+    }
     let mut documents = Vec::new();
     for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
         let value = value.map_err(|e| format!("not valid JSON: {e}"))?;

@@ -42,6 +42,20 @@ pub struct Node<'v, 'p> {
     segment: Segment<'p>,
 }
 
+/// An integral float (`22.0`, as Config advanced queries give ports).
+pub fn integer_from_float(f: f64) -> Option<i64> {
+    (f.fract() == 0.0 && f.abs() < 1e15).then_some(f as i64)
+}
+
+/// A string of decimal digits, optionally negative (`"22"`, as CloudFormation gives ports).
+pub fn integer_from_text(s: &str) -> Option<i64> {
+    let t = s.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    let valid =
+        !digits.is_empty() && digits.len() <= 15 && digits.bytes().all(|b| b.is_ascii_digit());
+    valid.then(|| t.parse::<i64>().expect("validated digits"))
+}
+
 /// Human name of a JSON value's type, for error messages.
 pub fn type_name(value: &Value) -> &'static str {
     match value {
@@ -183,28 +197,14 @@ impl<'v, 'p> Node<'v, 'p> {
             Value::Number(n) => {
                 if let Some(i) = n.as_i64() {
                     Ok(i)
-                } else if let Some(f) = n.as_f64() {
-                    if f.fract() == 0.0 && f.abs() < 1e15 {
-                        Ok(f as i64)
-                    } else {
-                        Err(self.error(format!("expected an integer, found {n}")))
-                    }
                 } else {
-                    Err(self.error(format!("expected an integer, found {n}")))
+                    n.as_f64()
+                        .and_then(integer_from_float)
+                        .ok_or_else(|| self.error(format!("expected an integer, found {n}")))
                 }
             }
-            Value::String(s) => {
-                let t = s.trim();
-                let digits = t.strip_prefix('-').unwrap_or(t);
-                if !digits.is_empty()
-                    && digits.len() <= 15
-                    && digits.bytes().all(|b| b.is_ascii_digit())
-                {
-                    Ok(t.parse::<i64>().expect("validated digits"))
-                } else {
-                    Err(self.error(format!("expected an integer, found the string {s:?}")))
-                }
-            }
+            Value::String(s) => integer_from_text(s)
+                .ok_or_else(|| self.error(format!("expected an integer, found the string {s:?}"))),
             _ => Err(self.wrong_type("an integer")),
         }
     }

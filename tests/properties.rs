@@ -309,3 +309,75 @@ proptest! {
         }
     }
 }
+
+/// Ports in every spelling the inputs use.
+fn port_value(n: i64, style: u8) -> Value {
+    match style % 3 {
+        0 => json!(n),
+        1 => json!(n as f64),
+        _ => json!(n.to_string()),
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// The fast reader of configuration items and the general reader agree
+    /// on every item the fast one accepts, and it accepts the usual ones.
+    #[test]
+    fn fast_and_general_readers_agree(
+        perms in proptest::collection::vec(arb_perm(), 0..6),
+        style in any::<u8>(),
+        status in proptest::sample::select(&["OK", "ResourceDiscovered", "ResourceDeleted", "ResourceNotRecorded"][..]),
+        relationships in any::<Option<bool>>(),
+        tagged in any::<bool>(),
+        resource_type in proptest::sample::select(&["AWS::EC2::SecurityGroup", "AWS::EC2::Instance"][..]),
+    ) {
+        let egress: Vec<Value> = perms
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let mut v = camel(p, false);
+                if let Some((a, b)) = p.ports {
+                    v["fromPort"] = port_value(a, style.wrapping_add(i as u8));
+                    v["toPort"] = port_value(b, style);
+                }
+                v
+            })
+            .collect();
+        let mut item = json!({
+            "configurationItemCaptureTime": "2026-11-20T09:14:27.318Z", "configurationItemStatus": status,
+            "resourceType": resource_type, "resourceId": GROUP,
+            "configuration": {"groupId": GROUP, "vpcId": "vpc-0a1b2c3d", "ipPermissionsEgress": egress,
+                              "tags": [{"key": "Name", "value": "g"}]},
+        });
+        if tagged {
+            item["tags"] = json!({"sg-egress-exempt": "2026-12-31 proxy", "Name": null});
+        }
+        if let Some(attached) = relationships {
+            let kind = if attached { "AWS::EC2::NetworkInterface" } else { "AWS::EC2::VPC" };
+            item["relationships"] = json!([{"resourceType": kind, "resourceId": "x"}]);
+        }
+        let text = item.to_string();
+        let general = sg_egress_rule::sources::read_document(&item).expect("valid item").resources;
+        let fast = sg_egress_rule::sources::fast::read_item(&text);
+        prop_assert!(fast.is_some(), "the fast reader declined a usual item: {}", text);
+        prop_assert_eq!(vec![fast.unwrap()], general);
+    }
+}
+
+#[test]
+fn the_fast_reader_declines_what_it_does_not_know() {
+    for text in [
+        r#"{"messageType": null, "configuration": {"groupId": "sg-1"}}"#,
+        r#"{"resourceId": "sg-1", "configuration": "{\"groupId\": \"sg-1\"}"}"#,
+        r#"{"resourceId": "sg-1", "configurationItemCaptureTime": 1795166067.318, "configuration": {"groupId": "sg-1"}}"#,
+        r#"{"resourceId": "sg-1", "resourceId": "sg-2", "configuration": {"groupId": "sg-1"}}"#,
+        r#"{"resourceId": "sg-1", "configuration": {"groupId": "sg-1", "ipPermissionsEgress": [{"ipProtocol": "tcp", "fromPort": true}]}}"#,
+        r#"{"resourceId": "sg-1", "tags": [{"key": "a", "value": "b"}], "configuration": {"groupId": "sg-1"}}"#,
+        r#"{"groupId": "sg-1", "ipPermissionsEgress": []}"#,
+        r#"{"resourceId": "sg-1", "configuration": {"groupId": "sg-1"}} {"groupId": "sg-2"}"#,
+    ] {
+        assert!(sg_egress_rule::sources::fast::read_item(text).is_none(), "{text}");
+    }
+}

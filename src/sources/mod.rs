@@ -18,6 +18,7 @@ pub mod config_item;
 pub mod ec2;
 #[cfg(feature = "aws")]
 pub mod ec2_sdk;
+pub mod fast;
 
 use crate::event::{self, Trigger};
 use crate::json::{InputError, Node};
