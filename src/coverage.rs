@@ -27,6 +27,18 @@ pub fn covers_everything(
     last_port: u32,
     max_address: u128,
 ) -> bool {
+    if first_port > last_port {
+        return false;
+    }
+    // The common case, the default allow-all rule, needs no sweep.
+    if rects.iter().any(|r| {
+        r.first_port <= first_port
+            && r.last_port >= last_port
+            && r.first_address == 0
+            && r.last_address >= max_address
+    }) {
+        return true;
+    }
     let rects: Vec<Rect> = rects
         .iter()
         .filter_map(|r| {
@@ -40,17 +52,8 @@ pub fn covers_everything(
                 .then_some(rect)
         })
         .collect();
-    if rects.is_empty() || first_port > last_port {
+    if rects.is_empty() {
         return false;
-    }
-    // The common case, the default allow-all rule, needs no sweep.
-    if rects.iter().any(|r| {
-        r.first_port == first_port
-            && r.last_port == last_port
-            && r.first_address == 0
-            && r.last_address == max_address
-    }) {
-        return true;
     }
 
     // Compress the address axis into elementary intervals [cuts[k], cuts[k+1]).

@@ -9,6 +9,7 @@ use crate::model::{
 use crate::params::Parameters;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use serde::{Serialize, Serializer};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -134,23 +135,23 @@ pub struct Verdict {
 }
 
 /// A destination of one family reached by one permission.
-struct Destination {
-    label: String,
+struct Destination<'a> {
+    label: Cow<'a, str>,
     block: Cidr,
     permission: usize,
 }
 
-fn destinations_of(
-    group: &SecurityGroup,
-    prefix_lists: &KnownPrefixLists,
+fn destinations_of<'a>(
+    group: &'a SecurityGroup,
+    prefix_lists: &'a KnownPrefixLists,
     family: Family,
-) -> Vec<Destination> {
+) -> Vec<Destination<'a>> {
     let mut out = Vec::new();
     for (index, permission) in group.egress.iter().enumerate() {
         for cidr in &permission.cidrs {
             if let Some(block) = cidr.block.filter(|b| b.family == family) {
                 out.push(Destination {
-                    label: cidr.text.clone(),
+                    label: Cow::Borrowed(&cidr.text),
                     block,
                     permission: index,
                 });
@@ -160,7 +161,7 @@ fn destinations_of(
             for (text, block) in prefix_lists.get(id).unwrap_or_default() {
                 if block.family == family {
                     out.push(Destination {
-                        label: format!("{text} via {id}"),
+                        label: Cow::Owned(format!("{text} via {id}")),
                         block: *block,
                         permission: index,
                     });
@@ -189,7 +190,7 @@ fn widest_labels(destinations: &[&Destination]) -> Vec<String> {
             continue;
         }
         reach = Some(d.block.last);
-        labels.push(d.label.clone());
+        labels.push(d.label.to_string());
     }
     labels
 }

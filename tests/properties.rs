@@ -378,6 +378,9 @@ fn the_fast_reader_declines_what_it_does_not_know() {
         r#"{"groupId": "sg-1", "ipPermissionsEgress": []}"#,
         r#"{"resourceId": "sg-1", "configuration": {"groupId": "sg-1"}} {"groupId": "sg-2"}"#,
     ] {
-        assert!(sg_egress_rule::sources::fast::read_item(text).is_none(), "{text}");
+        assert!(
+            sg_egress_rule::sources::fast::read_item(text).is_none(),
+            "{text}"
+        );
     }
 }
