@@ -136,33 +136,32 @@ def lambda_event(invoking, token, parameters=None):
 
 
 def function_measurements(bootstrap, groups):
-    # Cold start and warm change events.
-    emulator = Emulator()
+    # Cold start (a fresh emulator each time, so that no earlier process still
+    # waits for work) and warm change events.
+    colds = []
+    for attempt in range(5):
+        emulator = Emulator()
+        process, started = start_function(emulator, bootstrap)
+        while emulator.get("runtime-stats")["firstNextAt"] is None:
+            time.sleep(0.001)
+        colds.append(emulator.get("runtime-stats")["firstNextAt"] - started)
+        if attempt < 4:
+            process.kill()
+            process.wait()
+            emulator.stop()
+    cold = statistics.median(colds) * 1000
+    report("cold start (process start to first Runtime API request), median of 5", cold, "ms", "< 20 ms", cold < 20)
     try:
         token = emulator.control("result-token", {"ruleName": "sg-egress-rule"})["resultToken"]
         with open(os.path.join(ROOT, "events", "change-noncompliant.json")) as f:
             change = json.load(f)
         change["resultToken"] = token
-        colds = []
-        for _ in range(5):
-            emulator.control("reset")
-            token = emulator.control("result-token", {"ruleName": "sg-egress-rule"})["resultToken"]
-            change["resultToken"] = token
-            process, started = start_function(emulator, bootstrap)
-            while emulator.get("runtime-stats")["firstNextAt"] is None:
-                time.sleep(0.001)
-            colds.append(emulator.get("runtime-stats")["firstNextAt"] - started)
-            if len(colds) < 5:
-                process.kill()
-                process.wait()
-        cold = statistics.median(colds) * 1000
-        report("cold start (process start to first Runtime API request), median of 5", cold, "ms", "< 20 ms", cold < 20)
         for _ in range(50):
             answer = emulator.control("invoke", {"event": change})
             assert answer["outcome"] == "response", answer
         timings = emulator.get("runtime-stats")["timings"][5:]
         own = statistics.median([(t["elapsed"] - t["aws"]) * 1000 for t in timings])
-        report("warm change invocation, function's own time (median of 45)", own, "ms", "< 2 ms", own < 2)
+        report("warm change invocation, function's own time (median of 45, first 5 left out)", own, "ms", "< 2 ms", own < 2)
         rss = peak_rss_mb(process.pid)
         report("peak RSS, change events", rss, "MB", "< 30 MB", rss < 30)
         process.kill()
