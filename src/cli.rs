@@ -287,9 +287,14 @@ pub fn read_documents(bytes: &[u8]) -> Result<Vec<Document>, String> {
     if text.trim().is_empty() {
         return Err("empty input: expected a JSON document".to_string());
     }
-    if let Some(resource) = sources::fast::read_item(text) {
+    let fast = match text.trim_start().as_bytes().first() {
+        Some(b'{') => sources::fast::read_item(text).map(|r| vec![r]),
+        Some(b'[') => sources::fast::read_items(text),
+        _ => None,
+    };
+    if let Some(resources) = fast {
         return Ok(vec![Document {
-            resources: vec![resource],
+            resources,
             ..Document::default()
         }]);
     }

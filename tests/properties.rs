@@ -362,7 +362,9 @@ proptest! {
         let general = sg_egress_rule::sources::read_document(&item).expect("valid item").resources;
         let fast = sg_egress_rule::sources::fast::read_item(&text);
         prop_assert!(fast.is_some(), "the fast reader declined a usual item: {}", text);
-        prop_assert_eq!(vec![fast.unwrap()], general);
+        prop_assert_eq!(vec![fast.unwrap()], general.clone());
+        let list = format!("[{text}, {text}]");
+        prop_assert_eq!(sg_egress_rule::sources::fast::read_items(&list), Some([general.clone(), general].concat()));
     }
 }
 

@@ -221,7 +221,17 @@ fn permission(view: PermissionView) -> Option<EgressPermission> {
 /// Reads one configuration item (event or API form, `configuration` an
 /// object), or declines.
 pub fn read_item(text: &str) -> Option<Resource> {
-    let view: ItemView = serde_json::from_str(text).ok()?;
+    resource(serde_json::from_str(text).ok()?)
+}
+
+/// Reads a JSON list of configuration items, or declines (when any item is
+/// unusual, the general reader reads the whole list).
+pub fn read_items(text: &str) -> Option<Vec<Resource>> {
+    let views: Vec<ItemView> = serde_json::from_str(text).ok()?;
+    views.into_iter().map(resource).collect()
+}
+
+fn resource(view: ItemView) -> Option<Resource> {
     let other_shape = [
         &view.invoking_event,
         &view.message_type,
