@@ -161,6 +161,7 @@ fn every_hostile_input_has_its_expected_outcome() {
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
     let cases = cases();
     assert!(cases.len() >= 50, "{} cases", cases.len());
+    eprintln!("{} hostile inputs", cases.len());
     let mut failures = Vec::new();
     for (name, bytes, expect) in cases {
         let outcome = read_documents(&bytes).and_then(|documents| {

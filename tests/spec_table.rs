@@ -416,6 +416,7 @@ fn leak(s: String) -> &'static str {
 fn every_spec_case() {
     let cases = cases();
     assert!(cases.len() >= 60, "the table has {} cases", cases.len());
+    eprintln!("{} SPEC cases", cases.len());
     let mut failures = Vec::new();
     for c in &cases {
         let mut prefix_lists = KnownPrefixLists::new();
