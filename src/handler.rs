@@ -347,6 +347,7 @@ pub async fn remediate(
             revoke,
             add,
             finding,
+            note,
         } => {
             if !dry_run {
                 authorize_egress(&clients.ec2, &group_id, &add).await?;
@@ -374,6 +375,7 @@ pub async fn remediate(
                 "DryRun": dry_run,
                 "Outcome": if dry_run { "WouldRevoke" } else { "Revoked" },
                 "Finding": finding,
+                "Message": note,
                 "Revoked": revoke,
                 "Added": add,
             }))

@@ -3,12 +3,15 @@
 //! rule (no second implementation that could drift).
 //!
 //! A plan revokes exactly the rules that are open to a whole address family
-//! on their own (all traffic, all TCP or all UDP ports). When revoking those
-//! would leave the group open, because narrower rules combine to open it, the
-//! plan refuses and changes nothing: which of several narrower rules should go
-//! is a judgement for a person. `KeepEgress` (`tcp:443,tcp:80`) adds back,
+//! on their own (all traffic, all TCP or all UDP ports). When no rule is open
+//! by itself and narrower rules combine to open the group, it revokes one rule
+//! if one alone closes the group (the widest such rule). It refuses, changing
+//! nothing, when that is not so: when revoking the rules open by themselves
+//! would still leave narrower rules combined open, or when no single
+//! revocation closes the group. `KeepEgress` (`tcp:443,tcp:80`) adds back,
 //! to the same destination, the narrower access each revoked rule allowed.
 
+use crate::cidr::Cidr;
 use crate::model::{EgressPermission, Protocol, SecurityGroup};
 use crate::params::Parameters;
 use crate::verdict::{find_openings, judge, Compliance, KnownPrefixLists};
@@ -63,6 +66,21 @@ impl SecurityGroupRule {
             .or_else(|| self.prefix_list_id.clone())
             .or_else(|| self.referenced_group_id.clone())
             .unwrap_or_default()
+    }
+
+    /// Orders rules widest first: the shorter prefix, then more ports, then the id.
+    fn breadth_key(&self) -> (u8, std::cmp::Reverse<i64>, String) {
+        let prefix = Cidr::parse(&self.destination()).map_or(u8::MAX, |c| c.prefix);
+        let ports = if self.ip_protocol == "-1" {
+            65536
+        } else {
+            self.to_port - self.from_port + 1
+        };
+        (
+            prefix,
+            std::cmp::Reverse(ports),
+            self.security_group_rule_id.clone(),
+        )
     }
 
     fn describe(&self) -> String {
@@ -155,6 +173,8 @@ pub enum Plan {
         revoke: Vec<SecurityGroupRule>,
         add: Vec<SecurityGroupRule>,
         finding: String,
+        /// Why a narrower rule was chosen, when no rule was open by itself.
+        note: Option<String>,
     },
     /// No safe surgical change exists; nothing is changed.
     Refuse { reason: String },
@@ -193,7 +213,38 @@ pub fn plan(
             .is_empty()
         })
         .collect();
-    let rest = group.with_only(|i| !open_alone.contains(&i));
+    let mut to_revoke = open_alone.clone();
+    let mut note = None;
+    if open_alone.is_empty() {
+        // Open only through narrower rules combined: revoke one rule when one
+        // alone closes the group, the widest of those that do.
+        let closing: Vec<usize> = (0..group.rules.len())
+            .filter(|&i| {
+                find_openings(
+                    &group.with_only(|j| j != i),
+                    parameters.check_ipv6,
+                    prefix_lists,
+                )
+                .is_empty()
+            })
+            .collect();
+        if let Some(&chosen) = closing
+            .iter()
+            .min_by_key(|&&i| group.rules[i].breadth_key())
+        {
+            let named: Vec<&str> = closing
+                .iter()
+                .map(|&i| group.rules[i].security_group_rule_id.as_str())
+                .collect();
+            note = Some(format!(
+                "open only through narrower rules combined; revoking {} alone closes it (the widest of the rules that do: {})",
+                group.rules[chosen].describe(),
+                named.join(", ")
+            ));
+            to_revoke = vec![chosen];
+        }
+    }
+    let rest = group.with_only(|i| !to_revoke.contains(&i));
     let still_open = find_openings(&rest, parameters.check_ipv6, prefix_lists);
     if !still_open.is_empty() {
         let still = still_open
@@ -203,7 +254,7 @@ pub fn plan(
             .join("; ");
         let reason = if open_alone.is_empty() {
             format!(
-                "{} is open only through a combination of narrower rules ({still}); no single rule is open by itself, so nothing was revoked: edit the group by hand",
+                "{} is open only through a combination of narrower rules ({still}) and no single revocation closes it, so nothing was revoked: edit the group by hand",
                 group.group.group_id
             )
         } else {
@@ -220,7 +271,7 @@ pub fn plan(
         return Plan::Refuse { reason };
     }
     let revoke: Vec<SecurityGroupRule> =
-        open_alone.iter().map(|&i| group.rules[i].clone()).collect();
+        to_revoke.iter().map(|&i| group.rules[i].clone()).collect();
     let mut add: Vec<SecurityGroupRule> = Vec::new();
     for rule in &revoke {
         let permission = rule.to_permission().expect("parsed above");
@@ -278,6 +329,7 @@ pub fn plan(
         revoke,
         add,
         finding,
+        note,
     }
 }
 
@@ -345,10 +397,12 @@ mod tests {
             revoke,
             add,
             finding,
+            note,
         } = plan_of(rules, "")
         else {
             panic!()
         };
+        assert_eq!(note, None);
         let ids: Vec<&str> = revoke
             .iter()
             .map(|r| r.security_group_rule_id.as_str())
@@ -359,16 +413,52 @@ mod tests {
     }
 
     #[test]
-    fn refuses_a_combination_of_narrower_rules() {
+    fn revokes_the_widest_narrower_rule_when_one_alone_closes_the_group() {
         let rules = vec![
-            rule("sgr-a", "tcp", 0, 32767, Some("0.0.0.0/0"), None),
-            rule("sgr-b", "tcp", 32768, 65535, Some("0.0.0.0/0"), None),
+            rule("sgr-a", "tcp", 40001, 65535, Some("0.0.0.0/0"), None),
+            rule("sgr-b", "tcp", 0, 40000, Some("0.0.0.0/0"), None),
+            rule("sgr-c", "tcp", 443, 443, Some("10.0.0.0/8"), None),
+        ];
+        let Plan::Revoke { revoke, note, .. } = plan_of(rules, "") else {
+            panic!()
+        };
+        let ids: Vec<&str> = revoke
+            .iter()
+            .map(|r| r.security_group_rule_id.as_str())
+            .collect();
+        assert_eq!(ids, ["sgr-b"]);
+        let note = note.unwrap();
+        assert!(
+            note.contains("the widest of the rules that do: sgr-a, sgr-b"),
+            "{note}"
+        );
+        let halves = vec![
+            rule("sgr-y", "-1", -1, -1, Some("128.0.0.0/1"), None),
+            rule("sgr-x", "-1", -1, -1, Some("0.0.0.0/1"), None),
+        ];
+        let Plan::Revoke { revoke, .. } = plan_of(halves, "") else {
+            panic!()
+        };
+        assert_eq!(
+            revoke[0].security_group_rule_id, "sgr-x",
+            "equal breadth: the lower id"
+        );
+    }
+
+    #[test]
+    fn refuses_a_combination_of_narrower_rules() {
+        // Two independent covers of every TCP port: no single revocation closes it.
+        let rules = vec![
+            rule("sgr-a", "tcp", 0, 40000, Some("0.0.0.0/0"), None),
+            rule("sgr-b", "tcp", 30000, 65535, Some("0.0.0.0/0"), None),
+            rule("sgr-c", "tcp", 0, 20000, Some("0.0.0.0/0"), None),
+            rule("sgr-d", "tcp", 20001, 65535, Some("0.0.0.0/0"), None),
         ];
         let Plan::Refuse { reason } = plan_of(rules, "") else {
             panic!()
         };
         assert!(
-            reason.contains("only through a combination of narrower rules"),
+            reason.contains("no single revocation closes it"),
             "{reason}"
         );
         let rules = vec![

@@ -174,10 +174,13 @@ async fn refuses_when_narrower_rules_combine_and_changes_nothing() {
     let account = Account::new(&emulator).await;
     let group = account
         .group(
-            "split",
+            "two-covers",
+            // Two independent covers of every TCP port: no single revocation closes it.
             Some(vec![
-                ipv4("tcp", Some((0, 32767)), "0.0.0.0/0"),
-                ipv4("tcp", Some((32768, 65535)), "0.0.0.0/0"),
+                ipv4("tcp", Some((0, 40000)), "0.0.0.0/0"),
+                ipv4("tcp", Some((30000, 65535)), "0.0.0.0/0"),
+                ipv4("tcp", Some((0, 20000)), "0.0.0.0/0"),
+                ipv4("tcp", Some((20001, 65535)), "0.0.0.0/0"),
             ]),
         )
         .await;
@@ -194,7 +197,7 @@ async fn refuses_when_narrower_rules_combine_and_changes_nothing() {
         body["errorMessage"]
             .as_str()
             .unwrap()
-            .contains("only through a combination of narrower rules"),
+            .contains("no single revocation closes it"),
         "{body}"
     );
     assert_eq!(egress_rules(&account, &group).await, before);
@@ -236,4 +239,33 @@ async fn compliant_and_exempt_groups_are_left_alone() {
         .as_str()
         .unwrap()
         .contains("GroupId is missing"));
+}
+
+#[tokio::test]
+async fn revokes_the_widest_of_two_rules_that_open_the_group_together() {
+    let emulator = Emulator::start();
+    let account = Account::new(&emulator).await;
+    let group = account
+        .group(
+            "split",
+            Some(vec![
+                ipv4("tcp", Some((0, 40000)), "0.0.0.0/0"),
+                ipv4("tcp", Some((40001, 65535)), "0.0.0.0/0"),
+            ]),
+        )
+        .await;
+    let _function = remediation(&emulator);
+    let (outcome, body) = emulator.invoke(&json!({"GroupId": group, "DryRun": false}));
+    assert_eq!(outcome, "response", "{body}");
+    assert_eq!(body["Outcome"], "Revoked");
+    assert!(
+        body["Message"].as_str().unwrap().contains("revoking sgr-"),
+        "{body}"
+    );
+    let after = without_ids(&egress_rules(&account, &group).await);
+    let expected: BTreeSet<(String, i32, i32, String)> =
+        [("tcp".to_string(), 40001, 65535, "0.0.0.0/0".to_string())]
+            .into_iter()
+            .collect();
+    assert_eq!(after, expected);
 }
