@@ -68,7 +68,7 @@ export function runbookContent(options: RunbookOptions): Record<string, unknown>
     description:
       'Revokes the egress rules that open a security group to the whole internet (all traffic, all TCP or all UDP ports), ' +
       'as decided by the sg-egress-rule Config rule. Dry run by default. Refuses, changing nothing, when the group is open ' +
-      'only through a combination of narrower rules.',
+      'only through a combination of narrower rules that no single revocation closes.',
     assumeRole: '{{ AutomationAssumeRole }}',
     parameters: {
       GroupId: {
