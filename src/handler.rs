@@ -87,8 +87,7 @@ pub async fn handle(
     let config_event = ConfigEvent::parse(&Node::root(event, "event"))?;
     let parameters = Parameters::from_json_text(&config_event.rule_parameters)?;
     if let Trigger::NotDetective(mode) = &config_event.trigger {
-        tracing::info!(evaluation_mode = %mode, "evaluationMode is not DETECTIVE: this rule reports nothing for it");
-        return Ok(json!({ "evaluations": 0, "skipped": format!("evaluationMode {mode}") }));
+        return Ok(not_detective(mode));
     }
     let result_token = config_event
         .result_token
@@ -160,7 +159,7 @@ pub async fn handle(
             evaluations.extend(stale);
             ("scheduled", evaluations)
         }
-        Trigger::NotDetective(_) => unreachable!("returned above"),
+        Trigger::NotDetective(mode) => return Ok(not_detective(&mode)),
     };
     let batches =
         put_evaluations_in_batches(&clients.config, &destination, &evaluations, deadline).await?;
@@ -189,6 +188,12 @@ pub async fn handle(
         "nonCompliant": non_compliant,
         "putEvaluationsCalls": batches,
     }))
+}
+
+/// The answer to an event in another evaluation mode: nothing is sent.
+fn not_detective(mode: &str) -> Value {
+    tracing::info!(evaluation_mode = %mode, "evaluationMode is not DETECTIVE: this rule reports nothing for it");
+    json!({ "evaluations": 0, "skipped": format!("evaluationMode {mode}") })
 }
 
 /// Evaluates one item, reading the prefix lists its egress names when asked to.
