@@ -10,7 +10,7 @@ use crate::aws::remediate::{authorize_egress, read_group_rules, revoke_egress};
 use crate::aws::{assume_role, Clients, Deadline, DeadlineReached, Error};
 use crate::event::{ConfigEvent, Trigger};
 use crate::json::Node;
-use crate::model::{ItemStatus, Resource, SECURITY_GROUP_TYPE};
+use crate::model::{ItemStatus, Resource, SecurityGroup, SECURITY_GROUP_TYPE};
 use crate::remediation::{parse_keep_egress, plan, GroupRules, Plan};
 use crate::verdict::{evaluate, fit_annotation, Compliance, Evaluation, KnownPrefixLists};
 use crate::Parameters;
@@ -196,6 +196,20 @@ fn not_detective(mode: &str) -> Value {
     json!({ "evaluations": 0, "skipped": format!("evaluationMode {mode}") })
 }
 
+/// The entries of the prefix lists the groups' egress names, each list read
+/// once, when `ResolvePrefixLists` asks for them; otherwise none are known.
+async fn prefix_lists_for<'a>(
+    ec2: &aws_sdk_ec2::Client,
+    parameters: &Parameters,
+    groups: impl IntoIterator<Item = &'a SecurityGroup>,
+) -> Result<KnownPrefixLists, Error> {
+    if parameters.resolve_prefix_lists {
+        prefix_list_entries(ec2, &referenced_prefix_lists(groups)).await
+    } else {
+        Ok(KnownPrefixLists::new())
+    }
+}
+
 /// Evaluates one item, reading the prefix lists its egress names when asked to.
 async fn evaluate_one(
     clients: &Clients,
@@ -205,10 +219,8 @@ async fn evaluate_one(
     now: DateTime<Utc>,
 ) -> Result<Evaluation, Error> {
     let prefix_lists = match &resource.group {
-        Some(group) if parameters.resolve_prefix_lists => {
-            prefix_list_entries(&clients.ec2, &referenced_prefix_lists([group])).await?
-        }
-        _ => KnownPrefixLists::new(),
+        Some(group) => prefix_lists_for(&clients.ec2, parameters, [group]).await?,
+        None => KnownPrefixLists::new(),
     };
     Ok(evaluate(
         resource,
@@ -233,11 +245,7 @@ pub async fn sweep(
     if parameters.ignore_unused_groups {
         apply_usage(&mut groups, &group_ids_in_use(&clients.ec2).await?);
     }
-    let prefix_lists = if parameters.resolve_prefix_lists {
-        prefix_list_entries(&clients.ec2, &referenced_prefix_lists(&groups)).await?
-    } else {
-        KnownPrefixLists::new()
-    };
+    let prefix_lists = prefix_lists_for(&clients.ec2, parameters, &groups).await?;
     Ok(groups
         .into_iter()
         .map(|group| {
@@ -325,11 +333,7 @@ pub async fn remediate(
         let group_id = group_id.clone();
         async move {
             let (group, rules) = read_group_rules(&ec2, &group_id).await?;
-            let prefix_lists = if parameters.resolve_prefix_lists {
-                prefix_list_entries(&ec2, &referenced_prefix_lists([&group])).await?
-            } else {
-                KnownPrefixLists::new()
-            };
+            let prefix_lists = prefix_lists_for(&ec2, parameters, [&group]).await?;
             let group =
                 GroupRules::new(group, rules).map_err(|m| Failure::new("InvalidEvent", m))?;
             Ok::<_, Failure>((group, prefix_lists))
