@@ -4,6 +4,7 @@
 //! Exit status: 0 when nothing is NON_COMPLIANT, 1 when something is, 2 on bad
 //! input or bad parameters (the reason on stderr, nothing on stdout).
 
+use crate::model::GroupsInUse;
 use crate::sources::{self, Document};
 use crate::verdict::{Compliance, Evaluation, KnownPrefixLists};
 use crate::{evaluate_document, Parameters};
@@ -60,6 +61,11 @@ pub struct CommonArgs {
 pub struct EvaluateArgs {
     #[command(flatten)]
     pub common: CommonArgs,
+    /// `aws ec2 describe-network-interfaces` output: a group none of these
+    /// interfaces lists is unused (IgnoreUnusedGroups). Without it, a group
+    /// counts as used unless its item's relationships prove use. Repeatable.
+    #[arg(long = "network-interfaces", value_name = "FILE")]
+    pub network_interfaces: Vec<PathBuf>,
     /// Entries of a managed prefix list, which otherwise counts as restricted:
     /// pl-ID=CIDR[,CIDR…] or pl-ID=@FILE (output of
     /// `aws ec2 get-managed-prefix-list-entries`). Repeatable.
@@ -87,6 +93,14 @@ pub struct ScanArgs {
 #[derive(Debug)]
 pub struct Failure(pub String);
 
+/// What a command produced: evaluations to print, and, for a scan that could
+/// not read everything, what it left out (printed after them; exit 2).
+#[derive(Debug, Default)]
+pub struct Produced {
+    pub evaluations: Vec<Evaluation>,
+    pub incomplete: Option<String>,
+}
+
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(e: E) -> Self {
         Failure(e.to_string())
@@ -103,19 +117,30 @@ pub fn run(
 ) -> i32 {
     let now = Utc::now();
     let result = match cli.command {
-        Command::Evaluate(args) => {
-            evaluate_inputs(&args, stdin, stderr, now).map(|e| (e, args.common.output))
-        }
-        Command::Scan(args) => scan(&args, stderr).map(|e| (e, args.common.output)),
+        Command::Evaluate(args) => evaluate_inputs(&args, stdin, stderr, now).map(|evaluations| {
+            (
+                Produced {
+                    evaluations,
+                    incomplete: None,
+                },
+                args.common.output,
+            )
+        }),
+        Command::Scan(args) => scan(&args, stderr).map(|p| (p, args.common.output)),
     };
     match result {
-        Ok((evaluations, format)) => {
+        Ok((produced, format)) => {
+            let evaluations = produced.evaluations;
             let rendered = render(&evaluations, format, color);
             if let Err(e) = stdout
                 .write_all(rendered.as_bytes())
                 .and_then(|_| stdout.flush())
             {
                 let _ = writeln!(stderr, "sg-egress: cannot write the output: {e}");
+                return EXIT_BAD_INPUT;
+            }
+            if let Some(message) = produced.incomplete {
+                let _ = writeln!(stderr, "sg-egress: {message}");
                 return EXIT_BAD_INPUT;
             }
             if evaluations
@@ -135,19 +160,35 @@ pub fn run(
 }
 
 #[cfg(feature = "aws")]
-fn scan(args: &ScanArgs, stderr: &mut dyn Write) -> Result<Vec<Evaluation>, Failure> {
+fn scan(args: &ScanArgs, stderr: &mut dyn Write) -> Result<Produced, Failure> {
     let parameters = parse_parameters_option(&args.common.parameters)?.unwrap_or_default();
-    crate::aws::scan::run(
+    let scanned = crate::handler::scan::run(
         args.region.clone(),
         args.profile.clone(),
         &parameters,
         stderr,
     )
-    .map_err(Failure)
+    .map_err(Failure)?;
+    let incomplete = (!scanned.left_out.is_empty()).then(|| {
+        format!(
+            "{} groups could not be evaluated: {}",
+            scanned.left_out.len(),
+            scanned
+                .left_out
+                .iter()
+                .map(|(id, why)| format!("{id} ({why})"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    });
+    Ok(Produced {
+        evaluations: scanned.evaluations,
+        incomplete,
+    })
 }
 
 #[cfg(not(feature = "aws"))]
-fn scan(_args: &ScanArgs, _stderr: &mut dyn Write) -> Result<Vec<Evaluation>, Failure> {
+fn scan(_args: &ScanArgs, _stderr: &mut dyn Write) -> Result<Produced, Failure> {
     Err(Failure(
         "scan needs AWS support, which this build leaves out; build with the default features (cargo build --bin sg-egress)".to_string(),
     ))
@@ -222,6 +263,24 @@ fn parse_prefix_lists(options: &[String]) -> Result<KnownPrefixLists, Failure> {
     Ok(lists)
 }
 
+/// Reads `--network-interfaces` files; `None` when none is given (usage
+/// then comes from relationships alone).
+fn parse_network_interfaces(files: &[PathBuf]) -> Result<Option<GroupsInUse>, Failure> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut in_use = GroupsInUse::new();
+    for file in files {
+        let name = format!("--network-interfaces {}", file.display());
+        let text = std::fs::read_to_string(file).map_err(|e| Failure(format!("{name}: {e}")))?;
+        let value: Value = serde_json::from_str(&text)
+            .map_err(|e| Failure(format!("{name}: not valid JSON: {e}")))?;
+        crate::sources::network_interfaces::read_network_interfaces(&value, "", &mut in_use)
+            .map_err(|e| Failure(format!("{name}: {e}")))?;
+    }
+    Ok(Some(in_use))
+}
+
 /// Reads every input and evaluates it; any bad input fails the whole run.
 fn evaluate_inputs(
     args: &EvaluateArgs,
@@ -231,6 +290,7 @@ fn evaluate_inputs(
 ) -> Result<Vec<Evaluation>, Failure> {
     let overriding = parse_parameters_option(&args.common.parameters)?;
     let prefix_lists = parse_prefix_lists(&args.prefix_lists)?;
+    let in_use = parse_network_interfaces(&args.network_interfaces)?;
     let stdin_only = [PathBuf::from("-")];
     let files: &[PathBuf] = if args.files.is_empty() {
         &stdin_only
@@ -252,7 +312,12 @@ fn evaluate_inputs(
             std::fs::File::open(file).and_then(|mut f| f.read_to_end(&mut bytes))
         }
         .map_err(|e| Failure(format!("{name}: {e}")))?;
-        for document in read_documents(&bytes).map_err(|e| Failure(format!("{name}: {e}")))? {
+        for mut document in read_documents(&bytes).map_err(|e| Failure(format!("{name}: {e}")))? {
+            if let Some(in_use) = &in_use {
+                for group in document.resources.iter_mut().filter_map(|r| r.group.as_mut()) {
+                    in_use.apply(group);
+                }
+            }
             let parameters = match (&overriding, &document.rule_parameters) {
                 (Some(p), _) => p.clone(),
                 (None, Some(text)) => {

@@ -121,6 +121,16 @@ impl ConfigEvent {
         (account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())).then_some(account)
     }
 
+    /// The account the event is about: the account of `executionRoleArn`,
+    /// else `accountId`.
+    pub fn event_account(&self) -> Option<&str> {
+        self.execution_role_account().or_else(|| {
+            self.account_id
+                .as_deref()
+                .filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit()))
+        })
+    }
+
     /// The partition of `executionRoleArn` (`aws`, `aws-cn`, `aws-us-gov`).
     pub fn execution_role_partition(&self) -> Option<&str> {
         self.execution_role_arn

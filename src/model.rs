@@ -12,8 +12,23 @@ use std::fmt;
 
 /// The resource type the rule evaluates.
 pub const SECURITY_GROUP_TYPE: &str = "AWS::EC2::SecurityGroup";
-/// The relationship type that tells a group is in use.
-pub const NETWORK_INTERFACE_TYPE: &str = "AWS::EC2::NetworkInterface";
+/// Relationship types whose presence in a configuration item proves that a
+/// group is in use (SPEC §7). Their absence proves nothing: Config records
+/// them only when the related type is recorded.
+pub const USE_PROVING_RELATIONSHIPS: [&str; 2] = ["AWS::EC2::NetworkInterface", "AWS::EC2::Instance"];
+
+/// Whether a configuration item's relationships prove use (`InUse`) or
+/// cannot tell (`Unknown`).
+pub fn usage_from_relationships<'a>(related_types: impl IntoIterator<Item = &'a str>) -> Usage {
+    if related_types
+        .into_iter()
+        .any(|t| USE_PROVING_RELATIONSHIPS.contains(&t))
+    {
+        Usage::InUse
+    } else {
+        Usage::Unknown
+    }
+}
 
 /// The IP protocol of a permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -167,13 +182,15 @@ fn port_or(port: Option<i64>, default: u16) -> Result<u16, i64> {
     }
 }
 
-/// Whether the group is attached to a network interface.
+/// Whether the group is attached to a network interface (SPEC §7).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Usage {
+    /// A network interface lists it, or a relationship proves it.
     InUse,
+    /// EC2 (or its `DescribeNetworkInterfaces` output) lists no interface with it.
     Unused,
-    /// The input cannot tell (EC2 shapes, bare configurations, items queried
-    /// without relationships); such a group counts as used.
+    /// The input cannot tell (EC2 shapes, bare configurations, items whose
+    /// relationships name no interface or instance); such a group counts as used.
     Unknown,
 }
 
@@ -234,6 +251,41 @@ impl Resource {
             event_left_scope: false,
             captured_at: None,
             group: Some(group),
+        }
+    }
+}
+
+/// The security groups that network interfaces list, as EC2's
+/// `DescribeNetworkInterfaces` tells it (SPEC §7): EC2 is the authority on use.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupsInUse {
+    ids: std::collections::HashSet<String>,
+}
+
+impl GroupsInUse {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the groups one interface lists.
+    pub fn extend<I: IntoIterator<Item = S>, S: Into<String>>(&mut self, group_ids: I) {
+        self.ids.extend(group_ids.into_iter().map(Into::into));
+    }
+
+    pub fn contains(&self, group_id: &str) -> bool {
+        self.ids.contains(group_id)
+    }
+
+    /// Marks a group used or unused from EC2's answer. A group whose item's
+    /// relationships already prove use stays in use: evidence of use is never
+    /// taken back.
+    pub fn apply(&self, group: &mut SecurityGroup) {
+        if group.usage != Usage::InUse {
+            group.usage = if self.contains(&group.group_id) {
+                Usage::InUse
+            } else {
+                Usage::Unused
+            };
         }
     }
 }

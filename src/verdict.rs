@@ -13,7 +13,9 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-/// The longest annotation PutEvaluations accepts.
+/// The longest annotation PutEvaluations accepts: 256 characters, counted
+/// as AWS counts them, in UTF-16 code units (SPEC §3). Both counts are kept
+/// within it.
 pub const MAX_ANNOTATION_CHARS: usize = 256;
 
 /// A PutEvaluations `ComplianceType` (never `INSUFFICIENT_DATA`, which
@@ -371,16 +373,28 @@ fn leading_date(value: &str) -> LeadingDate {
     }
 }
 
-/// Cuts `text` to at most 256 characters, ending in `…` when cut; never
-/// splits a character.
+/// Cuts `text` so that it holds at most 256 characters and at most 256
+/// UTF-16 code units (a character outside the Basic Multilingual Plane, such
+/// as an emoji, is two), ending in `…` (one of each) when cut; never splits
+/// a character.
 pub fn fit_annotation(text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    if text.chars().count() <= MAX_ANNOTATION_CHARS {
+    let fits = |chars: usize, units: usize| chars <= MAX_ANNOTATION_CHARS && units <= MAX_ANNOTATION_CHARS;
+    if fits(text.chars().count(), text.encode_utf16().count()) {
         return Some(text.to_string());
     }
-    let mut cut: String = text.chars().take(MAX_ANNOTATION_CHARS - 1).collect();
+    let (mut chars, mut units) = (1, 1); // the `…`
+    let mut cut = String::new();
+    for c in text.chars() {
+        if !fits(chars + 1, units + c.len_utf16()) {
+            break;
+        }
+        chars += 1;
+        units += c.len_utf16();
+        cut.push(c);
+    }
     cut.push('…');
     Some(cut)
 }

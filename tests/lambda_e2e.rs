@@ -423,17 +423,25 @@ async fn unused_groups_are_not_applicable_in_a_sweep() {
         "one pass, not a call per group"
     );
 
-    // A change event decides from the item's relationships.
-    let (outcome, _) = emulator.invoke(&lambda_event(
-        change_notification(emulator.config_item(&used)),
-        json!({"IgnoreUnusedGroups": true}),
-        &token,
-    ));
-    assert_eq!(outcome, "response");
+    // A change event: the item, recorded without interface relationships,
+    // cannot tell; the function asks EC2 about that one group.
+    let before = emulator.calls("DescribeNetworkInterfaces");
+    for (group, verdict) in [(&used, "NON_COMPLIANT"), (&unused, "NOT_APPLICABLE")] {
+        let item = emulator.config_item(group);
+        let (outcome, body) = emulator.invoke(&lambda_event(
+            change_notification(item),
+            json!({"IgnoreUnusedGroups": true}),
+            &token,
+        ));
+        assert_eq!(outcome, "response", "{body}");
+        let sent = emulator.put_calls().last().unwrap()["evaluations"][0].clone();
+        assert_eq!(sent["ComplianceResourceId"], json!(group));
+        assert_eq!(sent["ComplianceType"], verdict, "{group}");
+    }
     assert_eq!(
-        emulator.calls("DescribeNetworkInterfaces"),
-        1 + 1,
-        "the emulator's own item lookup, not the function"
+        emulator.calls("DescribeNetworkInterfaces") - before,
+        2,
+        "one call per change event whose item cannot prove use"
     );
 }
 
@@ -442,19 +450,24 @@ async fn execution_role_is_assumed_in_the_member_account() {
     let emulator = Emulator::start();
     let _function = emulator.function();
     let token = emulator.result_token();
-    let mut event = lambda_event(
+    let role = format!("arn:aws:iam::{MEMBER}:role/{MEMBER_ROLE}");
+    emulator.allow_roles(std::slice::from_ref(&role));
+    let member_token = emulator.result_token_in(MEMBER);
+    let event = lambda_event_in(
+        MEMBER,
         change_notification(emulator_free_item()),
-        json!({"ExecutionRoleName": "sg-egress-member"}),
-        &token,
+        json!({"ExecutionRoleName": MEMBER_ROLE}),
+        &member_token,
     );
-    event["executionRoleArn"] = json!("arn:aws:iam::111122223333:role/config-role");
     let (outcome, body) = emulator.invoke(&event);
     assert_eq!(outcome, "response", "{body}");
-    assert_eq!(emulator.calls("AssumeRole"), 1);
+    assert_eq!(emulator.assumed_roles(), vec![role]);
     assert_eq!(
-        emulator.stored()["sg-0aaaaaaaaaaaaaaa1"]["ComplianceType"],
+        emulator.stored_in(MEMBER)["sg-0aaaaaaaaaaaaaaa1"]["ComplianceType"],
         "NON_COMPLIANT"
     );
+    assert!(emulator.stored().is_empty(), "nothing in the function's own account");
+    drop(token);
 }
 
 #[tokio::test]

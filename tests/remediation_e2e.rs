@@ -57,10 +57,8 @@ fn without_ids(
 }
 
 fn remediation(emulator: &Emulator) -> Function {
-    emulator.function_with(&[
-        ("SG_EGRESS_MODE", "remediation"),
-        ("SG_EGRESS_RULE_PARAMETERS", r#"{"CheckIpv6": "true"}"#),
-    ])
+    emulator.config_rule_in(ACCOUNT, RULE, json!({"CheckIpv6": "true"}));
+    emulator.function_with(&[("SG_EGRESS_MODE", "remediation"), ("SG_EGRESS_RULE_NAME", RULE)])
 }
 
 #[tokio::test]
@@ -107,7 +105,11 @@ async fn dry_run_then_surgical_revocation() {
         before,
         "a dry run changes nothing"
     );
-    assert_eq!(emulator.calls("RevokeSecurityGroupEgress"), set_up_revokes);
+    assert_eq!(
+        emulator.calls("RevokeSecurityGroupEgress"),
+        set_up_revokes + 1,
+        "a dry run asks EC2 itself (DryRun=true), which proves the role may revoke"
+    );
 
     let (outcome, body) = emulator.invoke(&json!({"GroupId": group, "DryRun": "false"}));
     assert_eq!(outcome, "response", "{body}");
@@ -229,7 +231,11 @@ async fn compliant_and_exempt_groups_are_left_alone() {
         assert_eq!(outcome, "response", "{body}");
         assert_eq!(body["Outcome"], "NothingToDo");
     }
-    assert_eq!(emulator.calls("RevokeSecurityGroupEgress"), set_up_revokes);
+    assert_eq!(
+        emulator.calls("RevokeSecurityGroupEgress"),
+        set_up_revokes + 1,
+        "a dry run asks EC2 itself (DryRun=true), which proves the role may revoke"
+    );
     let (outcome, body) = emulator.invoke(&json!({"GroupId": closed, "KeepEgress": "icmp:8"}));
     assert_eq!(outcome, "error");
     assert_eq!(body["errorType"], "InvalidEvent");

@@ -2,6 +2,7 @@
  * The Config rule and the permission that lets Config invoke the function:
  * one account (`AWS::Config::ConfigRule`, invocations limited to this
  * account's Config) or a whole organization (`AWS::Config::OrganizationConfigRule`).
+ * With `functionOnly`, only the permission: a conformance pack supplies the rule.
  */
 import { Aws, CfnResource } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,8 +11,9 @@ import { configRuleProperties, organizationRuleProperties } from './definitions'
 import { Settings } from './settings';
 
 export class EgressConfigRule extends Construct {
-  /** The rule resource; its `ref` is the rule name. */
-  readonly rule: CfnResource;
+  /** The rule resource (its `ref` is the rule name); none with functionOnly. */
+  readonly rule?: CfnResource;
+  readonly permission: lambda.CfnPermission;
 
   constructor(scope: Construct, id: string, settings: Settings, fn: lambda.IFunction) {
     super(scope, id);
@@ -21,7 +23,7 @@ export class EgressConfigRule extends Construct {
       maximumExecutionFrequency: settings.maximumExecutionFrequency,
       inputParameters: settings.ruleParameters,
     };
-    const permission = new lambda.CfnPermission(this, 'InvokeByConfig', {
+    this.permission = new lambda.CfnPermission(this, 'InvokeByConfig', {
       action: 'lambda:InvokeFunction',
       functionName: fn.functionArn,
       principal: 'config.amazonaws.com',
@@ -35,12 +37,13 @@ export class EgressConfigRule extends Construct {
             sourceArn: `arn:${Aws.PARTITION}:config:${Aws.REGION}:${Aws.ACCOUNT_ID}:config-rule/*`,
           }),
     });
+    if (settings.functionOnly) return;
     this.rule = settings.organization
       ? new CfnResource(this, 'OrganizationRule', {
           type: 'AWS::Config::OrganizationConfigRule',
           properties: organizationRuleProperties(definition, settings.excludedAccounts),
         })
       : new CfnResource(this, 'Rule', { type: 'AWS::Config::ConfigRule', properties: configRuleProperties(definition) });
-    this.rule.addResourceDependency(permission);
+    this.rule.addResourceDependency(this.permission);
   }
 }

@@ -1,16 +1,46 @@
 /**
  * The conformance pack template, generated from the same definitions as the
  * stack (definitions.ts), so the two cannot drift. The rule function must be
- * deployed already (the stack); its ARN is a parameter of the pack.
+ * deployed already (a stack, best with functionOnly=true so that the account
+ * does not get the rule twice); its ARN is a parameter of the pack.
+ *
+ * Two variants:
+ * - account (`put-conformance-pack`): optionally with remediation, pointing at
+ *   the runbook and automation role of a stack deployed in that same account
+ *   with remediation=true. Config names a pack's rules itself
+ *   (`<ConfigRuleName>-conformance-pack-<id>`), so the remediation passes the
+ *   rule's real name (`Ref`) to the runbook, for the function to read that
+ *   rule's current parameters.
+ * - organization (`put-organization-conformance-pack`): always carries
+ *   ExecutionRoleName (the member role), and names nothing of the
+ *   administrator account but the function. No remediation: a member account
+ *   has neither the runbook, nor the automation role, nor the remediation
+ *   function the remediation configuration would name.
  */
+import { stringify } from 'yaml';
 import { configRuleProperties, remediationProperties } from './definitions';
-import { Settings } from './settings';
+import { Settings, SettingsError } from './settings';
 
-export function conformancePackTemplate(settings: Settings, withRemediation: boolean): Record<string, unknown> {
+/** Limits of PutConformancePack / PutOrganizationConformancePack. */
+export const PACK_LIMITS = {
+  /** TemplateBody, in bytes. */
+  templateBodyBytes: 51_200,
+  /** ConformancePackInputParameters. */
+  inputParameters: 60,
+} as const;
+
+export function conformancePackTemplate(settings: Settings): Record<string, unknown> {
+  if (settings.organization && settings.remediation) {
+    throw new SettingsError('context remediation: the organization pack carries no remediation (member accounts have no runbook to run)');
+  }
+  if (settings.organization && !settings.ruleParameters.ExecutionRoleName) {
+    throw new Error('the organization pack must carry ExecutionRoleName');
+  }
   const parameters: Record<string, unknown> = {
     RuleFunctionArn: {
       Type: 'String',
-      Description: 'ARN of the sg-egress-rule function (output RuleFunctionArn of the SgEgressRule stack)',
+      Description: `ARN of the sg-egress-rule function (output RuleFunctionArn of the ${settings.organization ? 'organization ' : ''}stack deployed with functionOnly=true)`,
+      AllowedPattern: '^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$',
     },
   };
   const resources: Record<string, unknown> = {
@@ -24,14 +54,15 @@ export function conformancePackTemplate(settings: Settings, withRemediation: boo
       }),
     },
   };
-  if (withRemediation) {
+  if (settings.remediation) {
     parameters.RemediationRunbookName = {
       Type: 'String',
-      Description: 'Name of the remediation runbook (output RemediationRunbook of the stack deployed with -c remediation=true)',
+      Description: 'Name of the remediation runbook (output RemediationRunbook of the stack deployed in this account with remediation=true)',
     };
     parameters.AutomationAssumeRoleArn = {
       Type: 'String',
-      Description: 'ARN of the role the runbook runs as (it may only invoke the remediation function)',
+      Description: 'ARN of the role the runbook runs as (output AutomationAssumeRoleArn of the same stack)',
+      AllowedPattern: '^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$',
     };
     resources.SgEgressRemediation = {
       Type: 'AWS::Config::RemediationConfiguration',
@@ -45,13 +76,29 @@ export function conformancePackTemplate(settings: Settings, withRemediation: boo
         keepEgress: settings.remediationKeepEgress,
         maximumAutomaticAttempts: settings.remediationMaximumAutomaticAttempts,
         retryAttemptSeconds: settings.remediationRetryAttemptSeconds,
+        ruleNameForFunction: { Ref: 'SgEgressRule' },
       }),
     };
   }
   return {
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: 'sg-egress-rule: security groups whose egress opens all traffic, all TCP or all UDP ports to the internet',
+    Description: `sg-egress-rule${settings.organization ? ' (organization)' : ''}: security groups whose egress opens all traffic, all TCP or all UDP ports to the internet`,
     Parameters: parameters,
     Resources: resources,
   };
+}
+
+/** The pack as YAML, checked against the limits of PutConformancePack. */
+export function conformancePackYaml(settings: Settings): string {
+  const template = conformancePackTemplate(settings);
+  const yaml = stringify(template);
+  const bytes = Buffer.byteLength(yaml);
+  if (bytes > PACK_LIMITS.templateBodyBytes) {
+    throw new SettingsError(`the conformance pack is ${bytes} bytes and a TemplateBody may be at most ${PACK_LIMITS.templateBodyBytes}`);
+  }
+  const count = Object.keys(template.Parameters as object).length;
+  if (count > PACK_LIMITS.inputParameters) {
+    throw new SettingsError(`the conformance pack has ${count} parameters and a pack takes at most ${PACK_LIMITS.inputParameters}`);
+  }
+  return yaml;
 }

@@ -33,26 +33,78 @@ export const TRIGGERS = [
 ] as const;
 
 /**
- * The IAM actions the rule function calls (src/aws/ec2.rs, src/aws/config.rs),
- * and where each can be scoped. `sts:AssumeRole` is added only in
- * organization mode.
+ * Where an action can be scoped, in the account and region of the deployment
+ * that grants it (rule-function.ts turns each into resources; the member
+ * template into region-agnostic ones).
  */
-export const RULE_FUNCTION_ACTIONS = {
+export type Scope = 'no resource-level permissions' | 'the rule' | 'prefix lists' | 'security groups' | 'member roles';
+
+/**
+ * The IAM actions the rule function calls (`SG_EGRESS_MODE=rule`): the SDK
+ * operations reachable from that mode of the Lambda binary
+ * (test/code-actions.test.ts checks both ways). Granted to the function's
+ * role, and in organization mode to the member role in every member account.
+ */
+export const RULE_FUNCTION_ACTIONS: Record<string, Scope> = {
   'config:PutEvaluations': 'no resource-level permissions',
   'config:GetResourceConfigHistory': 'no resource-level permissions',
   'config:GetComplianceDetailsByConfigRule': 'the rule',
   'ec2:DescribeSecurityGroups': 'no resource-level permissions',
   'ec2:DescribeNetworkInterfaces': 'no resource-level permissions',
   'ec2:GetManagedPrefixListEntries': 'prefix lists',
-} as const;
+};
 
-/** The IAM actions the remediation function calls (src/aws/remediate.rs, src/aws/ec2.rs). */
-export const REMEDIATION_FUNCTION_ACTIONS = {
+/**
+ * What the organization rule function needs besides: assuming the member
+ * role (`ExecutionRoleName`). A single-account function never assumes a role
+ * (the rule carries no ExecutionRoleName there), so it is not granted one.
+ */
+export const ORGANIZATION_FUNCTION_ACTIONS: Record<string, Scope> = {
+  'sts:AssumeRole': 'member roles',
+};
+
+/**
+ * The IAM actions the remediation function calls (`SG_EGRESS_MODE=remediation`):
+ * it reads the rule's current parameters (`config:DescribeConfigRules`, the
+ * rule named by `SG_EGRESS_RULE_NAME` or the payload's `ConfigRuleName`),
+ * the group and its rules, and revokes (a dry run calls
+ * `RevokeSecurityGroupEgress` with `DryRun=true`).
+ */
+export const REMEDIATION_FUNCTION_ACTIONS: Record<string, Scope> = {
+  'config:DescribeConfigRules': 'the rule',
   'ec2:DescribeSecurityGroups': 'no resource-level permissions',
   'ec2:DescribeSecurityGroupRules': 'no resource-level permissions',
   'ec2:GetManagedPrefixListEntries': 'prefix lists',
   'ec2:AuthorizeSecurityGroupEgress': 'security groups',
   'ec2:RevokeSecurityGroupEgress': 'security groups',
+};
+
+/**
+ * The IAM actions `sg-egress scan` calls with the user's own credentials. The
+ * command line is never deployed, so nothing grants these; they are listed so
+ * that the README can give the policy a scan needs, and so that the
+ * IAM-vs-code test attributes the CLI's calls to the CLI rather than to a
+ * deployed role.
+ */
+export const CLI_ACTIONS: Record<string, string> = {
+  'ec2:DescribeSecurityGroups': 'scan: every group of the account and region',
+  'ec2:DescribeNetworkInterfaces': 'scan with IgnoreUnusedGroups',
+  'ec2:GetManagedPrefixListEntries': 'scan with ResolvePrefixLists',
+  'ec2:DescribeRegions': 'scan --regions all',
+  'config:SelectAggregateResourceConfig': 'scan --aggregator NAME',
+};
+
+/** SDK operations that need no IAM permission (AWS allows them to every caller). */
+export const ACTIONS_NEEDING_NO_PERMISSION: readonly string[] = ['sts:GetCallerIdentity'];
+
+/** Environment of each mode of the Lambda binary (src/bin/sg-egress-rule.rs reads these). */
+export const FUNCTION_ENVIRONMENT = {
+  /** `rule` or `remediation`. */
+  mode: 'SG_EGRESS_MODE',
+  /** Organization mode: the only ExecutionRoleName the rule function accepts. */
+  executionRoleName: 'SG_EGRESS_EXECUTION_ROLE_NAME',
+  /** Remediation: the Config rule whose current parameters it judges with (a payload's ConfigRuleName overrides it). */
+  ruleName: 'SG_EGRESS_RULE_NAME',
 } as const;
 
 /** Parameters of the remediation runbook. */
@@ -61,31 +113,72 @@ export interface RunbookOptions {
   readonly functionArn: string;
 }
 
+/**
+ * The runbook's one step: invoke the remediation function synchronously and
+ * fail when it fails. It depends only on the Lambda Invoke API as documented
+ * (`FunctionError` is present exactly when the function failed; `Payload` is
+ * its answer or its error) and on `aws:executeScript` failing its step when the
+ * script raises; not on outputs of `aws:invokeLambdaFunction` that exist only
+ * on some paths. boto3's own retries are off: a timed-out remediation is not
+ * run twice.
+ */
+export const RUNBOOK_SCRIPT = `import json
+
+import boto3
+from botocore.config import Config
+
+
+def remediate(events, context):
+    dry_run = str(events.get("DryRun", "true")).strip().lower() != "false"
+    payload = {"GroupId": events["GroupId"], "DryRun": dry_run, "KeepEgress": events.get("KeepEgress") or ""}
+    if events.get("ConfigRuleName"):
+        payload["ConfigRuleName"] = events["ConfigRuleName"]
+    client = boto3.client("lambda", config=Config(read_timeout=120, retries={"total_max_attempts": 1}))
+    response = client.invoke(
+        FunctionName=events["FunctionName"],
+        InvocationType="RequestResponse",
+        Payload=json.dumps(payload).encode("utf-8"),
+    )
+    body = response["Payload"].read().decode("utf-8")
+    if response.get("FunctionError"):
+        raise Exception("the remediation function failed (" + response["FunctionError"] + "), nothing more was done: " + body)
+    return {"Result": body}
+`;
+
 /** The SSM Automation document (schema 0.3) that invokes the remediation function. */
 export function runbookContent(options: RunbookOptions): Record<string, unknown> {
   return {
     schemaVersion: '0.3',
     description:
       'Revokes the egress rules that open a security group to the whole internet (all traffic, all TCP or all UDP ports), ' +
-      'as decided by the sg-egress-rule Config rule. Dry run by default. Refuses, changing nothing, when the group is open ' +
-      'only through a combination of narrower rules that no single revocation closes.',
+      'as decided by the sg-egress-rule Config rule with its current parameters. Dry run by default. Fails, changing nothing, ' +
+      'when the group is open only through a combination of narrower rules that no single revocation closes, and whenever ' +
+      'the remediation function fails.',
     assumeRole: '{{ AutomationAssumeRole }}',
     parameters: {
       GroupId: {
         type: 'String',
         description: 'The security group to remediate (the Config resource id).',
-        allowedPattern: '^sg-[0-9a-f]{8,17}$',
+        allowedPattern: '^sg-([0-9a-f]{8}|[0-9a-f]{17})$',
       },
       DryRun: {
-        type: 'Boolean',
-        description: 'Report what would be revoked without revoking.',
-        default: true,
+        type: 'String',
+        description: 'true: report what would be revoked and change nothing; false: revoke.',
+        default: 'true',
+        allowedValues: ['true', 'false'],
       },
       KeepEgress: {
         type: 'String',
         description: 'Narrower rules to add back to the same destinations before revoking, e.g. tcp:443,tcp:80.',
         default: '',
         allowedPattern: '^$|^(tcp|udp):[0-9]{1,5}(-[0-9]{1,5})?(,(tcp|udp):[0-9]{1,5}(-[0-9]{1,5})?)*$',
+      },
+      ConfigRuleName: {
+        type: 'String',
+        description:
+          'The Config rule whose current parameters decide (a conformance pack names its rules itself); empty: the rule the function was deployed with.',
+        default: '',
+        allowedPattern: '^$|^[A-Za-z0-9_-]{1,128}$',
       },
       AutomationAssumeRole: {
         type: 'String',
@@ -96,44 +189,28 @@ export function runbookContent(options: RunbookOptions): Record<string, unknown>
     mainSteps: [
       {
         name: 'Remediate',
-        action: 'aws:invokeLambdaFunction',
-        description: 'Invokes the remediation function, which revokes by SecurityGroupRuleId.',
-        inputs: {
-          FunctionName: options.functionArn,
-          InvocationType: 'RequestResponse',
-          InputPayload: { GroupId: '{{ GroupId }}', DryRun: '{{ DryRun }}', KeepEgress: '{{ KeepEgress }}' },
-        },
-      },
-      {
-        name: 'FailOnFunctionError',
-        action: 'aws:branch',
-        description: 'A refusal or an error of the function fails the automation.',
-        inputs: {
-          Choices: [{ NextStep: 'Refused', Variable: '{{ Remediate.FunctionError }}', StringEquals: 'Unhandled' }],
-          Default: 'Done',
-        },
-      },
-      {
-        name: 'Refused',
         action: 'aws:executeScript',
-        description: 'Fails with the function’s message (nothing was changed).',
+        description:
+          'Invokes the remediation function (which revokes by SecurityGroupRuleId) and fails with its message when it fails or refuses.',
+        timeoutSeconds: 180,
+        onFailure: 'Abort',
+        isEnd: true,
         inputs: {
           Runtime: 'python3.11',
-          Handler: 'fail',
-          Script: 'def fail(events, context):\n    raise Exception(events["Result"])\n',
-          InputPayload: { Result: '{{ Remediate.Payload }}' },
+          Handler: 'remediate',
+          Script: RUNBOOK_SCRIPT,
+          InputPayload: {
+            FunctionName: options.functionArn,
+            GroupId: '{{ GroupId }}',
+            DryRun: '{{ DryRun }}',
+            KeepEgress: '{{ KeepEgress }}',
+            ConfigRuleName: '{{ ConfigRuleName }}',
+          },
         },
-        isEnd: true,
-      },
-      {
-        name: 'Done',
-        action: 'aws:sleep',
-        description: 'The function succeeded; its JSON output lists the revoked and added rules.',
-        inputs: { Duration: 'PT1S' },
-        isEnd: true,
+        outputs: [{ Name: 'Result', Selector: '$.Payload.Result', Type: 'String' }],
       },
     ],
-    outputs: ['Remediate.Payload'],
+    outputs: ['Remediate.Result'],
   };
 }
 
@@ -194,6 +271,8 @@ export interface RemediationDefinition {
   readonly keepEgress: string;
   readonly maximumAutomaticAttempts: number;
   readonly retryAttemptSeconds: number;
+  /** Passed to the runbook's ConfigRuleName when the function cannot know the rule's name (conformance packs). */
+  readonly ruleNameForFunction?: unknown;
 }
 
 /** `AWS::Config::RemediationConfiguration` properties. */
@@ -211,6 +290,7 @@ export function remediationProperties(r: RemediationDefinition): Record<string, 
       DryRun: { StaticValue: { Values: [String(r.dryRun)] } },
       ...(r.keepEgress !== '' ? { KeepEgress: { StaticValue: { Values: [r.keepEgress] } } } : {}),
       AutomationAssumeRole: { StaticValue: { Values: [r.automationRoleArn] } },
+      ...(r.ruleNameForFunction !== undefined ? { ConfigRuleName: { StaticValue: { Values: [r.ruleNameForFunction] } } } : {}),
     },
   };
 }

@@ -1,14 +1,14 @@
 /**
  * Optional remediation: a second deployment of the binary in remediation mode,
  * whose role alone may revoke egress; the SSM Automation runbook that invokes
- * it; and the Config remediation configuration (manual unless automatic).
+ * it; and the Config remediation configuration (manual unless automatic),
+ * except with `functionOnly`, where the conformance pack carries it.
  */
 import { CfnResource, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as ssm from 'aws-cdk-lib/aws-ssm';
 import { Construct } from 'constructs';
-import { remediationProperties, runbookContent } from './definitions';
+import { FUNCTION_ENVIRONMENT, remediationProperties, runbookContent } from './definitions';
 import { RuleFunction } from './rule-function';
 import { Settings } from './settings';
 
@@ -16,15 +16,19 @@ export class EgressRemediation extends Construct {
   readonly function: RuleFunction;
   readonly document: ssm.CfnDocument;
   readonly automationRole: iam.Role;
+  readonly configuration?: CfnResource;
 
-  constructor(scope: Construct, id: string, settings: Settings, code: lambda.Code, rule: CfnResource) {
+  constructor(scope: Construct, id: string, settings: Settings, rule: CfnResource | undefined) {
     super(scope, id);
     this.function = new RuleFunction(this, 'Function', {
-      code,
       mode: 'remediation',
       architecture: settings.architecture,
+      functionCodePath: settings.functionCodePath,
       logRetentionDays: settings.logRetentionDays,
-      ruleParameters: settings.ruleParameters,
+      alarmTopicName: settings.alarmTopicName,
+      // The function reads this rule's current parameters (DescribeConfigRules)
+      // and judges as the rule does; a runbook's ConfigRuleName overrides it.
+      environment: { [FUNCTION_ENVIRONMENT.ruleName]: settings.ruleName },
     });
     this.automationRole = new iam.Role(this, 'AutomationRole', {
       assumedBy: new iam.ServicePrincipal('ssm.amazonaws.com', {
@@ -40,7 +44,8 @@ export class EgressRemediation extends Construct {
       documentFormat: 'YAML',
       content: runbookContent({ functionArn: this.function.function.functionArn }),
     });
-    new CfnResource(this, 'Configuration', {
+    if (rule === undefined) return;
+    this.configuration = new CfnResource(this, 'Configuration', {
       type: 'AWS::Config::RemediationConfiguration',
       properties: remediationProperties({
         ruleName: rule.ref,

@@ -1,28 +1,42 @@
 /**
  * One deployment of the Rust binary: the function, its log group and its
- * role, with exactly the IAM actions that mode of the binary calls.
+ * role, with exactly the IAM actions that mode of the binary calls, and
+ * alarms that make its failures visible. The rule function, which Config
+ * invokes asynchronously, also gets an on-failure destination (an encrypted
+ * SQS queue) for the events Lambda gave up on.
  */
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { REMEDIATION_FUNCTION_ACTIONS, RULE_FUNCTION_ACTIONS } from './definitions';
+import { FUNCTION_ENVIRONMENT, REMEDIATION_FUNCTION_ACTIONS, RULE_FUNCTION_ACTIONS, Scope } from './definitions';
+import { Architecture, rustFunction } from './function-code';
 
 export interface RuleFunctionProps {
-  readonly code: lambda.Code;
   readonly mode: 'rule' | 'remediation';
-  readonly architecture: 'arm64' | 'x86_64';
+  readonly architecture: Architecture;
+  /** A directory holding a prebuilt `bootstrap`; otherwise RustFunction builds it. */
+  readonly functionCodePath?: string;
   readonly logRetentionDays: number;
-  /** A fixed role name (organization mode: member roles trust it by name). */
+  /** A fixed role name (organization mode: member roles trust it by name pattern). */
   readonly roleName?: string;
-  /** The rule's InputParameters, for the remediation to judge as the rule does. */
-  readonly ruleParameters?: Record<string, string>;
+  /** Environment besides SG_EGRESS_MODE. */
+  readonly environment?: Record<string, string>;
+  /** Reserved concurrency (the organization rule function). */
+  readonly reservedConcurrency?: number;
+  /** Name of an SNS topic in this account and region that the alarms notify. */
+  readonly alarmTopicName?: string;
 }
 
 /** The resource each action can be scoped to, in this account and region. */
 export function resourcesFor(action: string, stack: Stack): string[] {
-  const scopes: Record<string, string> = { ...RULE_FUNCTION_ACTIONS, ...REMEDIATION_FUNCTION_ACTIONS };
+  const scopes: Record<string, Scope> = { ...RULE_FUNCTION_ACTIONS, ...REMEDIATION_FUNCTION_ACTIONS };
   const scope = scopes[action];
   switch (scope) {
     case 'the rule':
@@ -40,7 +54,7 @@ export function resourcesFor(action: string, stack: Stack): string[] {
 }
 
 /** One statement per resource scope, granting exactly `actions`. */
-export function actionStatements(actions: Record<string, string>, stack: Stack): iam.PolicyStatement[] {
+export function actionStatements(actions: Record<string, Scope>, stack: Stack): iam.PolicyStatement[] {
   const byResource = new Map<string, string[]>();
   for (const action of Object.keys(actions)) {
     const key = JSON.stringify(resourcesFor(action, stack));
@@ -52,14 +66,14 @@ export function actionStatements(actions: Record<string, string>, stack: Stack):
 }
 
 /** Why each scope is as narrow as IAM allows, for cdk-nag's AwsSolutions-IAM5. */
-const SCOPE_REASONS: Record<string, [string, string]> = {
+export const SCOPE_REASONS: Record<string, [string, string]> = {
   'no resource-level permissions': [
     'Resource::*',
     'These actions (ec2:Describe*, config:PutEvaluations, config:GetResourceConfigHistory) support no resource-level permissions.',
   ],
   'the rule': [
     'Resource::arn:<AWS::Partition>:config:<AWS::Region>:<AWS::AccountId>:config-rule/*',
-    'Config assigns the rule id at creation, after this policy exists; config-rule/* in this account and region is the narrowest ARN.',
+    'Config assigns the rule id at creation (and a conformance pack names its rules itself), after this policy exists; config-rule/* in this account and region is the narrowest ARN.',
   ],
   'prefix lists': [
     'Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:*:prefix-list/*',
@@ -83,6 +97,10 @@ export class RuleFunction extends Construct {
   readonly function: lambda.Function;
   readonly role: iam.Role;
   readonly logGroup: logs.LogGroup;
+  /** The rule function's on-failure destination for asynchronous invocations. */
+  readonly failedInvocations?: sqs.Queue;
+  readonly errorsAlarm: cloudwatch.Alarm;
+  readonly failedInvocationsAlarm?: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: RuleFunctionProps) {
     super(scope, id);
@@ -106,24 +124,76 @@ export class RuleFunction extends Construct {
     const actions = props.mode === 'rule' ? RULE_FUNCTION_ACTIONS : REMEDIATION_FUNCTION_ACTIONS;
     actionStatements(actions, stack).forEach((statement) => this.role.addToPolicy(statement));
     acknowledgeScopes(this.role, actions);
-    this.function = new lambda.Function(this, 'Function', {
+    this.function = rustFunction(this, 'Function', {
+      architecture: props.architecture,
+      functionCodePath: props.functionCodePath,
       description:
         props.mode === 'rule'
           ? 'AWS Config rule: security groups whose egress opens all traffic, all TCP or all UDP ports to the internet'
           : 'Remediation of sg-egress-rule findings: revokes the open egress rules (invoked by the SSM runbook)',
-      runtime: lambda.Runtime.PROVIDED_AL2023,
-      handler: 'bootstrap',
-      code: props.code,
-      architecture: props.architecture === 'arm64' ? lambda.Architecture.ARM_64 : lambda.Architecture.X86_64,
       memorySize: 256,
       timeout: props.mode === 'rule' ? Duration.minutes(5) : Duration.minutes(1),
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
-      environment: {
-        SG_EGRESS_MODE: props.mode,
-        ...(props.mode === 'remediation' ? { SG_EGRESS_RULE_PARAMETERS: JSON.stringify(props.ruleParameters ?? {}) } : {}),
-      },
+      reservedConcurrentExecutions: props.reservedConcurrency,
+      environment: { [FUNCTION_ENVIRONMENT.mode]: props.mode, ...(props.environment ?? {}) },
     });
+    const topic = props.alarmTopicName
+      ? sns.Topic.fromTopicArn(this, 'AlarmTopic', `arn:${Aws.PARTITION}:sns:${Aws.REGION}:${Aws.ACCOUNT_ID}:${props.alarmTopicName}`)
+      : undefined;
+    const notify = (alarm: cloudwatch.Alarm) => {
+      if (topic) {
+        alarm.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+        alarm.addOkAction(new cloudwatchActions.SnsAction(topic));
+      }
+      return alarm;
+    };
+    this.errorsAlarm = notify(
+      new cloudwatch.Alarm(this, 'ErrorsAlarm', {
+        alarmDescription:
+          props.mode === 'rule'
+            ? 'sg-egress-rule: the rule function failed (its logs say why; Lambda retries, then sends the event to the failed-invocations queue)'
+            : 'sg-egress-rule: the remediation function failed or refused (the automation execution has its message)',
+        metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+    if (props.mode === 'rule') {
+      // Config invokes the rule function asynchronously: an event Lambda
+      // gives up on (after its retries, or after six hours of throttling)
+      // lands here rather than only in the logs.
+      this.failedInvocations = new sqs.Queue(this, 'FailedInvocations', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+      Validations.of(this.failedInvocations).acknowledge({
+        id: 'AwsSolutions-SQS3',
+        reason: 'This queue is itself the on-failure destination of the rule function; its alarm fires on the first message.',
+      });
+      this.function.configureAsyncInvoke({
+        onFailure: new destinations.SqsDestination(this.failedInvocations),
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(6),
+      });
+      this.failedInvocationsAlarm = notify(
+        new cloudwatch.Alarm(this, 'FailedInvocationsAlarm', {
+          alarmDescription:
+            'sg-egress-rule: Config events the rule function could not handle after Lambda\'s retries are in the failed-invocations queue',
+          metric: this.failedInvocations.metricApproximateNumberOfMessagesVisible({
+            period: Duration.minutes(5),
+            statistic: cloudwatch.Stats.MAXIMUM,
+          }),
+          threshold: 1,
+          evaluationPeriods: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+      );
+    }
   }
 }

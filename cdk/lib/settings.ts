@@ -3,7 +3,7 @@
  * and validated at synth time: a bad value stops the synth with a message
  * naming the key, rather than deploying a rule that fails at run time.
  */
-import { Node } from 'constructs';
+import { Construct, Node } from 'constructs';
 import { FREQUENCIES, Frequency, PARAMETERS, ParameterName } from './definitions';
 
 export interface Settings {
@@ -25,6 +25,18 @@ export interface Settings {
   readonly organizationId?: string;
   readonly memberRoleName: string;
   readonly excludedAccounts: string[];
+  /** Regions to deploy to, one stack each; empty: one stack for the CLI's default region. */
+  readonly regions: string[];
+  /** OUs (or the root) whose accounts receive the member role; empty: the organization root, looked up at deploy time. */
+  readonly targetOus: string[];
+  /** Deploying from a delegated administrator (StackSet CallAs DELEGATED_ADMIN), not the management account. */
+  readonly delegatedAdmin: boolean;
+  /** Deploy the function(s) and the invoke permission but no rule: a conformance pack supplies the rule. */
+  readonly functionOnly: boolean;
+  /** Reserved concurrency of the organization rule function. */
+  readonly reservedConcurrency: number;
+  /** Name of an SNS topic, in each deployed region of the account, that the alarms notify. */
+  readonly alarmTopicName?: string;
 }
 
 /** CloudWatch Logs retention periods, in days. */
@@ -116,8 +128,44 @@ function parseJson(key: string, text: string): unknown {
   }
 }
 
+/** A list given as a JSON array or as comma-separated text (`-c regions=us-east-1,eu-west-1`). */
+function asList(key: string, value: unknown): string[] {
+  const list = typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter((s) => s !== '') : value;
+  if (!Array.isArray(list) || !list.every((v) => typeof v === 'string')) {
+    return fail(key, `expected a list (JSON array or comma-separated text), found ${JSON.stringify(value)}`);
+  }
+  const duplicate = list.find((v, i) => list.indexOf(v) !== i);
+  if (duplicate !== undefined) fail(key, `${JSON.stringify(duplicate)} is listed twice`);
+  return list as string[];
+}
+
+/** The partition a region belongs to. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
+/** AWS Config's limit on a rule's InputParameters (ConfigRule and OrganizationConfigRule), in characters. */
+export const INPUT_PARAMETERS_LIMIT = 1024;
+
+/** Stops the synth when the rule's InputParameters exceed what AWS Config accepts. */
+export function checkInputParametersLength(parameters: Record<string, string>): void {
+  const length = JSON.stringify(parameters).length;
+  if (length <= INPUT_PARAMETERS_LIMIT) return;
+  const [largest] = Object.entries(parameters).sort((a, b) => b[1].length - a[1].length);
+  fail(
+    'ruleParameters',
+    `InputParameters would be ${length} characters and AWS Config accepts at most ${INPUT_PARAMETERS_LIMIT}; ` +
+      `the largest is ${largest[0]} (${largest[1].length} characters): exempt by tag or VPC instead of listing groups one by one`,
+  );
+}
+
+/** What the settings are read for: the CDK app needs everything; the conformance pack generator only the rule's settings. */
+export type Purpose = 'app' | 'pack';
+
 /** Reads and validates every context key. */
-export function readSettings(node: Node): Settings {
+export function readSettings(node: Node, purpose: Purpose = 'app'): Settings {
   const get = (key: string, fallback: unknown) => {
     const v = node.tryGetContext(key);
     return v === undefined ? fallback : v;
@@ -135,21 +183,48 @@ export function readSettings(node: Node): Settings {
   const codePath = get('functionCodePath', undefined);
   const organization = asBoolean('organization', get('organization', false));
   const organizationId = get('organizationId', undefined);
-  if (organization && (typeof organizationId !== 'string' || !/^o-[a-z0-9]{10,32}$/.test(organizationId))) {
-    fail('organizationId', 'organization mode needs the organization id (o-…)');
+  if (organizationId !== undefined && (typeof organizationId !== 'string' || !/^o-[a-z0-9]{10,32}$/.test(organizationId))) {
+    fail('organizationId', `expected an organization id (o- and 10 to 32 lowercase letters or digits), found ${JSON.stringify(organizationId)}`);
+  }
+  if (organization && organizationId === undefined && purpose === 'app') {
+    fail('organizationId', 'organization mode needs the organization id (o-…): aws organizations describe-organization --query Organization.Id');
   }
   const memberRoleName = asString('memberRoleName', get('memberRoleName', 'sg-egress-rule-member'));
   if (!/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(memberRoleName)) fail('memberRoleName', 'not an IAM role name');
-  const excluded = get('excludedAccounts', []);
-  const excludedAccounts = typeof excluded === 'string' ? excluded.split(',').map((s) => s.trim()).filter(Boolean) : excluded;
-  if (!Array.isArray(excludedAccounts) || !excludedAccounts.every((a) => typeof a === 'string' && /^[0-9]{12}$/.test(a))) {
-    fail('excludedAccounts', 'expected a list of 12-digit account ids');
+  const excludedAccounts = asList('excludedAccounts', get('excludedAccounts', []));
+  if (!excludedAccounts.every((a) => /^[0-9]{12}$/.test(a))) fail('excludedAccounts', 'expected a list of 12-digit account ids');
+  const regions = asList('regions', get('regions', []));
+  for (const region of regions) {
+    if (!/^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/.test(region)) fail('regions', `${JSON.stringify(region)} is not a region name (like us-east-1)`);
+  }
+  if (new Set(regions.map(partitionOf)).size > 1) fail('regions', 'every region must be in one partition (aws, aws-cn or aws-us-gov)');
+  if (organization && regions.length === 0 && purpose === 'app') {
+    fail('regions', 'organization mode needs the regions the rule covers, e.g. -c regions=us-east-1,eu-west-1');
+  }
+  const targetOus = asList('targetOus', get('targetOus', []));
+  for (const ou of targetOus) {
+    if (!/^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$/.test(ou)) {
+      fail('targetOus', `${JSON.stringify(ou)} is neither an OU id (ou-…) nor a root id (r-…)`);
+    }
+  }
+  if (targetOus.length > 0 && !organization) fail('targetOus', 'only for organization mode (organization=true)');
+  const delegatedAdmin = asBoolean('delegatedAdmin', get('delegatedAdmin', false));
+  if (delegatedAdmin && !organization) fail('delegatedAdmin', 'only for organization mode (organization=true)');
+  const functionOnly = asBoolean('functionOnly', get('functionOnly', false));
+  const reservedConcurrency = asInteger('reservedConcurrency', get('reservedConcurrency', 20), 1, 1000);
+  const topic = get('alarmTopicName', undefined);
+  if (topic !== undefined && (typeof topic !== 'string' || !/^[A-Za-z0-9_-]{1,256}$/.test(topic))) {
+    fail('alarmTopicName', `expected the name of a standard SNS topic (letters, digits, - and _), found ${JSON.stringify(topic)}`);
   }
   const remediation = asBoolean('remediation', get('remediation', false));
   const automaticRemediation = asBoolean('automaticRemediation', get('automaticRemediation', false));
   if (automaticRemediation && !remediation) fail('automaticRemediation', 'needs remediation to be true');
   if (remediation && organization) {
-    fail('remediation', 'an organization rule cannot carry a remediation configuration; deploy the conformance pack in each account instead');
+    fail(
+      'remediation',
+      'an organization rule cannot carry a remediation configuration, and member accounts have no runbook to run; ' +
+        'deploy the stack with remediation in each account that wants it (see the README)',
+    );
   }
   const keep = asString('remediationKeepEgress', get('remediationKeepEgress', ''));
   if (keep !== '' && !/^(tcp|udp):[0-9]{1,5}(-[0-9]{1,5})?(,(tcp|udp):[0-9]{1,5}(-[0-9]{1,5})?)*$/.test(keep)) {
@@ -161,7 +236,10 @@ export function readSettings(node: Node): Settings {
       fail('ruleParameters.ExecutionRoleName', 'in organization mode it is set from memberRoleName; leave it out');
     }
     ruleParameters.ExecutionRoleName = memberRoleName;
+  } else if (ruleParameters.ExecutionRoleName) {
+    fail('ruleParameters.ExecutionRoleName', 'only for organization mode, where it is set from memberRoleName');
   }
+  checkInputParametersLength(ruleParameters);
   return {
     architecture,
     functionCodePath: codePath === undefined ? undefined : asString('functionCodePath', codePath),
@@ -176,8 +254,21 @@ export function readSettings(node: Node): Settings {
     remediationMaximumAutomaticAttempts: asInteger('remediationMaximumAutomaticAttempts', get('remediationMaximumAutomaticAttempts', 3), 1, 25),
     remediationRetryAttemptSeconds: asInteger('remediationRetryAttemptSeconds', get('remediationRetryAttemptSeconds', 60), 1, 2678000),
     organization,
-    organizationId: organization ? (organizationId as string) : undefined,
+    organizationId: organization ? (organizationId as string | undefined) : undefined,
     memberRoleName,
-    excludedAccounts: excludedAccounts as string[],
+    excludedAccounts,
+    regions,
+    targetOus,
+    delegatedAdmin,
+    functionOnly,
+    reservedConcurrency,
+    alarmTopicName: topic as string | undefined,
   };
+}
+
+/** Reads settings from a plain context object, with no CDK App (which would create an output directory). */
+export function settingsFromContext(context: Record<string, unknown>, purpose: Purpose = 'app'): Settings {
+  const root = new Construct(undefined as unknown as Construct, '');
+  for (const [key, value] of Object.entries(context)) root.node.setContext(key, value);
+  return readSettings(root.node, purpose);
 }

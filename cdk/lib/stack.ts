@@ -1,20 +1,32 @@
-/** The stack: the rule function, the Config rule, and optional remediation. */
+/**
+ * One region's stack: the rule function, the Config rule (or, with
+ * functionOnly, only the permission a conformance pack's rule needs), and
+ * optional remediation.
+ */
 import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { EgressConfigRule } from './config-rule';
-import { functionCode } from './function-code';
+import { FUNCTION_ENVIRONMENT, ORGANIZATION_FUNCTION_ACTIONS } from './definitions';
 import { EgressRemediation } from './remediation';
 import { RuleFunction } from './rule-function';
 import { Settings } from './settings';
-import * as iam from 'aws-cdk-lib/aws-iam';
 
 export interface SgEgressRuleStackProps extends StackProps {
   readonly settings: Settings;
 }
 
-/** The function role's name in organization mode, which member roles trust. */
-export function functionRoleName(ruleName: string): string {
-  return `${ruleName}-function`;
+/**
+ * The prefix of the organization function roles' names, which member roles
+ * trust (IAM names are global to an account, so each region's role has its own).
+ */
+export function functionRoleNamePrefix(ruleName: string): string {
+  return `${ruleName}-function-`;
+}
+
+/** The organization function role's name in one region. */
+export function functionRoleName(ruleName: string, region: string): string {
+  return `${functionRoleNamePrefix(ruleName)}${region}`;
 }
 
 export class SgEgressRuleStack extends Stack {
@@ -25,20 +37,27 @@ export class SgEgressRuleStack extends Stack {
   constructor(scope: Construct, id: string, props: SgEgressRuleStackProps) {
     super(scope, id, props);
     const settings = props.settings;
-    const code = functionCode(settings);
+    const organization = settings.organization && settings.organizationId !== undefined;
+    if (settings.organization && (props.env?.region === undefined || settings.organizationId === undefined)) {
+      throw new Error('an organization stack is bound to a region and needs organizationId');
+    }
     this.ruleFunction = new RuleFunction(this, 'RuleFunction', {
-      code,
       mode: 'rule',
       architecture: settings.architecture,
+      functionCodePath: settings.functionCodePath,
       logRetentionDays: settings.logRetentionDays,
-      roleName: settings.organization ? functionRoleName(settings.ruleName) : undefined,
+      alarmTopicName: settings.alarmTopicName,
+      roleName: organization ? functionRoleName(settings.ruleName, props.env!.region!) : undefined,
+      reservedConcurrency: organization ? settings.reservedConcurrency : undefined,
+      // The function refuses events whose ExecutionRoleName is another role.
+      environment: organization ? { [FUNCTION_ENVIRONMENT.executionRoleName]: settings.memberRoleName } : {},
     });
-    if (settings.organization) {
+    if (organization) {
       // Each member account's role, and only roles inside the organization.
       this.ruleFunction.role.addToPolicy(
         new iam.PolicyStatement({
           sid: 'AssumeMemberRole',
-          actions: ['sts:AssumeRole'],
+          actions: Object.keys(ORGANIZATION_FUNCTION_ACTIONS),
           resources: [`arn:${this.partition}:iam::*:role/${settings.memberRoleName}`],
           conditions: { StringEquals: { 'aws:ResourceOrgID': settings.organizationId } },
         }),
@@ -50,10 +69,14 @@ export class SgEgressRuleStack extends Stack {
     }
     this.configRule = new EgressConfigRule(this, 'ConfigRule', settings, this.ruleFunction.function);
     if (settings.remediation) {
-      this.remediation = new EgressRemediation(this, 'Remediation', settings, code, this.configRule.rule);
+      this.remediation = new EgressRemediation(this, 'Remediation', settings, this.configRule.rule);
       new CfnOutput(this, 'RemediationRunbook', { value: this.remediation.document.ref });
+      new CfnOutput(this, 'AutomationAssumeRoleArn', { value: this.remediation.automationRole.roleArn });
     }
     new CfnOutput(this, 'RuleFunctionArn', { value: this.ruleFunction.function.functionArn });
     new CfnOutput(this, 'RuleFunctionRoleArn', { value: this.ruleFunction.role.roleArn });
+    if (this.ruleFunction.failedInvocations) {
+      new CfnOutput(this, 'FailedInvocationsQueueUrl', { value: this.ruleFunction.failedInvocations.queueUrl });
+    }
   }
 }

@@ -21,19 +21,19 @@ pub const FAILED_EVALUATION_RETRIES: u32 = 4;
 /// The first pause before resending failed evaluations; it doubles each round.
 pub const FAILED_EVALUATION_BACKOFF: Duration = Duration::from_millis(200);
 
-/// Where to send evaluations.
+/// The event's `resultToken`: where PutEvaluations sends evaluations.
 #[derive(Debug, Clone)]
-pub struct Destination {
-    pub result_token: String,
-    /// `resultToken` was `TESTMODE`: Config validates but stores nothing.
+pub struct ResultToken {
+    pub token: String,
+    /// The token was `TESTMODE`: Config validates but stores nothing.
     pub test_mode: bool,
 }
 
-impl Destination {
-    pub fn new(result_token: &str) -> Self {
-        Destination {
-            result_token: result_token.to_string(),
-            test_mode: result_token == "TESTMODE",
+impl ResultToken {
+    pub fn new(token: &str) -> Self {
+        ResultToken {
+            token: token.to_string(),
+            test_mode: token == "TESTMODE",
         }
     }
 }
@@ -59,7 +59,7 @@ fn to_sdk(evaluation: &Evaluation) -> Result<SdkEvaluation, Error> {
 /// backoff, a bounded number of times.
 async fn put_batch(
     client: &aws_sdk_config::Client,
-    destination: &Destination,
+    token: &ResultToken,
     batch: Vec<SdkEvaluation>,
 ) -> Result<(), Error> {
     let mut pending = batch;
@@ -68,8 +68,8 @@ async fn put_batch(
         let response = client
             .put_evaluations()
             .set_evaluations(Some(pending.clone()))
-            .result_token(&destination.result_token)
-            .test_mode(destination.test_mode)
+            .result_token(&token.token)
+            .test_mode(token.test_mode)
             .send()
             .await
             .map_err(|e| describe("config:PutEvaluations", e))?;
@@ -98,19 +98,26 @@ async fn put_batch(
     .into())
 }
 
-/// Sends every evaluation, in batches of at most 100, a few batches at a time.
-/// No batch starts once the deadline is near; then, after the batches under way
+/// Sends every evaluation, in batches of at most 100, a few batches at a time
+/// (no evaluations: one call with an empty list). No batch starts once the
+/// deadline is near; then, after the batches under way
 /// finish, the error says how many evaluations were sent. Returns the number
 /// of batches sent.
 pub async fn put_evaluations_in_batches(
     client: &aws_sdk_config::Client,
-    destination: &Destination,
+    token: &ResultToken,
     evaluations: &[Evaluation],
     deadline: Deadline,
 ) -> Result<usize, Error> {
     let sdk: Vec<SdkEvaluation> = evaluations.iter().map(to_sdk).collect::<Result<_, _>>()?;
-    let mut batches = sdk.chunks(PUT_EVALUATIONS_BATCH).map(<[_]>::to_vec);
+    // No evaluations still makes one call, so that Config records the run.
+    let batches: Vec<Vec<SdkEvaluation>> = if sdk.is_empty() {
+        vec![Vec::new()]
+    } else {
+        sdk.chunks(PUT_EVALUATIONS_BATCH).map(<[_]>::to_vec).collect()
+    };
     let count = batches.len();
+    let mut batches = batches.into_iter();
     let mut running = tokio::task::JoinSet::new();
     let mut first_error: Option<Error> = None;
     let mut stopped_for_deadline = false;
@@ -125,10 +132,10 @@ pub async fn put_evaluations_in_batches(
                 break;
             }
             let Some(batch) = batches.next() else { break };
-            let (client, destination) = (client.clone(), destination.clone());
+            let (client, token) = (client.clone(), token.clone());
             running.spawn(async move {
                 let size = batch.len();
-                put_batch(&client, &destination, batch).await.map(|()| size)
+                put_batch(&client, &token, batch).await.map(|()| size)
             });
         }
         match running.join_next().await {
@@ -158,28 +165,47 @@ pub async fn put_evaluations_in_batches(
 }
 
 /// The latest configuration item of a resource (for oversized notifications),
-/// read through the same parser as every other item.
+/// read through the same parser as every other item. Config may answer a
+/// page with no item and a `nextToken`; the pages are followed until an item
+/// arrives.
 pub async fn latest_item(
     client: &aws_sdk_config::Client,
     resource_type: &str,
     resource_id: &str,
+    deadline: Deadline,
 ) -> Result<Resource, Error> {
-    let response = client
-        .get_resource_config_history()
-        .resource_type(ResourceType::from(resource_type))
-        .resource_id(resource_id)
-        .limit(1)
-        .send()
-        .await
-        .map_err(|e| {
-            describe(
-                &format!("config:GetResourceConfigHistory for {resource_id}"),
-                e,
-            )
-        })?;
-    let item = response.configuration_items().first().ok_or_else(|| {
-        format!("config:GetResourceConfigHistory returned no item for {resource_id}")
-    })?;
+    let mut next_token: Option<String> = None;
+    let mut pages = 0usize;
+    let item = loop {
+        deadline.check(|| format!("read {pages} empty pages of the history of {resource_id}"))?;
+        let response = client
+            .get_resource_config_history()
+            .resource_type(ResourceType::from(resource_type))
+            .resource_id(resource_id)
+            .limit(1)
+            .set_next_token(next_token.take())
+            .send()
+            .await
+            .map_err(|e| {
+                describe(
+                    &format!("config:GetResourceConfigHistory for {resource_id}"),
+                    e,
+                )
+            })?;
+        pages += 1;
+        if let Some(item) = response.configuration_items().first() {
+            break item.clone();
+        }
+        match response.next_token() {
+            Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
+            _ => {
+                return Err(format!(
+                    "config:GetResourceConfigHistory returned no item for {resource_id} ({pages} pages)"
+                )
+                .into())
+            }
+        }
+    };
     let mut value = Map::new();
     let mut put = |key: &str, v: Option<Value>| {
         if let Some(v) = v {
@@ -217,10 +243,31 @@ pub async fn latest_item(
     Ok(config_item::read_item(&Node::root(&value, &name), false)?)
 }
 
+/// The `InputParameters` of a Config rule as they are now (JSON text, `""`
+/// when it has none).
+pub async fn rule_parameters(
+    client: &aws_sdk_config::Client,
+    rule_name: &str,
+) -> Result<String, Error> {
+    let response = client
+        .describe_config_rules()
+        .config_rule_names(rule_name)
+        .send()
+        .await
+        .map_err(|e| describe(&format!("config:DescribeConfigRules for {rule_name}"), e))?;
+    let rule = response
+        .config_rules()
+        .iter()
+        .find(|r| r.config_rule_name() == Some(rule_name))
+        .ok_or_else(|| format!("config:DescribeConfigRules returned no rule named {rule_name}"))?;
+    Ok(rule.input_parameters().unwrap_or_default().to_string())
+}
+
 /// The resources the rule last judged COMPLIANT or NON_COMPLIANT, all pages.
 pub async fn previously_judged(
     client: &aws_sdk_config::Client,
     rule_name: &str,
+    deadline: Deadline,
 ) -> Result<Vec<(String, String)>, Error> {
     let mut pages = client
         .get_compliance_details_by_config_rule()
@@ -231,7 +278,11 @@ pub async fn previously_judged(
         .into_paginator()
         .send();
     let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
+    loop {
+        deadline.check(|| format!("read {} earlier results, not all", out.len()))?;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         let page = page.map_err(|e| describe("config:GetComplianceDetailsByConfigRule", e))?;
         for result in page.evaluation_results() {
             if let Some(q) = result

@@ -1,22 +1,38 @@
 //! EC2 reads: every security group, which groups network interfaces use, and
-//! the entries of managed prefix lists.
+//! the entries of managed prefix lists. Each read reports what it could not
+//! read beside what it could; deciding what that means is the handler's job.
 
 use super::{describe, Deadline, Error};
-use crate::model::{SecurityGroup, Usage};
+use crate::json::InputError;
+use crate::model::{GroupsInUse, SecurityGroup};
 use crate::sources::ec2_sdk::read_sdk_group;
 use crate::verdict::KnownPrefixLists;
-use std::collections::{BTreeSet, HashSet};
+use aws_sdk_ec2::types::Filter;
+use std::collections::BTreeSet;
 
 /// The largest page `DescribeSecurityGroups` and `DescribeNetworkInterfaces` return.
 const EC2_PAGE_SIZE: i32 = 1000;
+/// The smallest page `DescribeNetworkInterfaces` accepts: enough to learn
+/// whether one group is in use.
+const ONE_GROUP_PAGE_SIZE: i32 = 5;
 /// The largest page `GetManagedPrefixListEntries` returns.
 const PREFIX_LIST_PAGE_SIZE: i32 = 100;
 
-/// Every security group of the account and region, all pages.
+/// One element of `DescribeSecurityGroups`: whose it is, and the group, or
+/// why it could not be read.
+#[derive(Debug)]
+pub struct DescribedGroup {
+    pub group_id: String,
+    pub owner_id: Option<String>,
+    pub group: Result<SecurityGroup, InputError>,
+}
+
+/// Every security group of the account and region, all pages. A group that
+/// cannot be read is returned with its error rather than failing the others.
 pub async fn describe_all_security_groups(
     client: &aws_sdk_ec2::Client,
     deadline: Deadline,
-) -> Result<Vec<SecurityGroup>, Error> {
+) -> Result<Vec<DescribedGroup>, Error> {
     let mut pages = client
         .describe_security_groups()
         .max_results(EC2_PAGE_SIZE)
@@ -30,44 +46,70 @@ pub async fn describe_all_security_groups(
         };
         let page = page.map_err(|e| describe("ec2:DescribeSecurityGroups", e))?;
         for group in page.security_groups() {
-            groups.push(read_sdk_group(group)?);
+            groups.push(DescribedGroup {
+                group_id: group.group_id().unwrap_or("(no GroupId)").to_string(),
+                owner_id: group.owner_id().map(str::to_string),
+                group: read_sdk_group(group),
+            });
         }
     }
     Ok(groups)
 }
 
-/// The ids of the groups attached to at least one network interface, in one
-/// pass over every interface of the account and region.
-pub async fn group_ids_in_use(client: &aws_sdk_ec2::Client) -> Result<HashSet<String>, Error> {
+/// The groups attached to at least one network interface, in one pass over
+/// every interface of the account and region.
+pub async fn groups_in_use(
+    client: &aws_sdk_ec2::Client,
+    deadline: Deadline,
+) -> Result<GroupsInUse, Error> {
     let mut pages = client
         .describe_network_interfaces()
         .max_results(EC2_PAGE_SIZE)
         .into_paginator()
         .send();
-    let mut in_use = HashSet::new();
-    while let Some(page) = pages.next().await {
+    let mut in_use = GroupsInUse::new();
+    let mut read = 0usize;
+    loop {
+        deadline.check(|| format!("read {read} pages of network interfaces, not all"))?;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         let page = page.map_err(|e| describe("ec2:DescribeNetworkInterfaces", e))?;
+        read += 1;
         for interface in page.network_interfaces() {
-            in_use.extend(
-                interface
-                    .groups()
-                    .iter()
-                    .filter_map(|g| g.group_id())
-                    .map(str::to_string),
-            );
+            in_use.extend(interface.groups().iter().filter_map(|g| g.group_id()));
         }
     }
     Ok(in_use)
 }
 
-/// Marks each group used or unused from the set of ids in use.
-pub fn apply_usage(groups: &mut [SecurityGroup], in_use: &HashSet<String>) {
-    for group in groups {
-        group.usage = if in_use.contains(&group.group_id) {
-            Usage::InUse
-        } else {
-            Usage::Unused
+/// Whether any network interface lists the group: usually one call; pages
+/// are followed while EC2 answers an empty page with a `NextToken`.
+pub async fn group_in_use(
+    client: &aws_sdk_ec2::Client,
+    group_id: &str,
+    deadline: Deadline,
+) -> Result<bool, Error> {
+    let mut pages = client
+        .describe_network_interfaces()
+        .filters(Filter::builder().name("group-id").values(group_id).build())
+        .max_results(ONE_GROUP_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    loop {
+        deadline.check(|| format!("could not learn whether {group_id} is in use"))?;
+        let Some(page) = pages.next().await else {
+            return Ok(false);
         };
+        let page = page.map_err(|e| {
+            describe(
+                &format!("ec2:DescribeNetworkInterfaces for {group_id}"),
+                e,
+            )
+        })?;
+        if !page.network_interfaces().is_empty() {
+            return Ok(true);
+        }
     }
 }
 
@@ -83,33 +125,60 @@ pub fn referenced_prefix_lists<'a>(
         .collect()
 }
 
+/// The entries of the prefix lists that could be read, and why each other
+/// list could not.
+#[derive(Debug, Default)]
+pub struct PrefixListsRead {
+    pub known: KnownPrefixLists,
+    pub unreadable: Vec<(String, String)>,
+}
+
 /// Reads the entries of each list (each list once, all pages). A list that
-/// cannot be read fails the whole invocation: guessing would risk a wrong
-/// verdict.
+/// cannot be read is reported, never guessed.
 pub async fn prefix_list_entries(
     client: &aws_sdk_ec2::Client,
     ids: &BTreeSet<String>,
-) -> Result<KnownPrefixLists, Error> {
-    let mut lists = KnownPrefixLists::new();
+    deadline: Deadline,
+) -> Result<PrefixListsRead, Error> {
+    let mut read = PrefixListsRead::default();
     for id in ids {
-        let mut pages = client
-            .get_managed_prefix_list_entries()
-            .prefix_list_id(id)
-            .max_results(PREFIX_LIST_PAGE_SIZE)
-            .into_paginator()
-            .send();
-        let mut cidrs = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|e| describe(&format!("ec2:GetManagedPrefixListEntries for {id}"), e))?;
-            cidrs.extend(
-                page.entries()
-                    .iter()
-                    .filter_map(|e| e.cidr())
-                    .map(str::to_string),
-            );
+        match list_entries(client, id, deadline).await {
+            Ok(cidrs) => {
+                if let Err(e) = read.known.insert(id, &cidrs) {
+                    read.unreadable.push((id.clone(), e));
+                }
+            }
+            Err(e) if e.is::<super::DeadlineReached>() => return Err(e),
+            Err(e) => read.unreadable.push((id.clone(), e.to_string())),
         }
-        lists.insert(id, &cidrs)?;
     }
-    Ok(lists)
+    Ok(read)
+}
+
+async fn list_entries(
+    client: &aws_sdk_ec2::Client,
+    id: &str,
+    deadline: Deadline,
+) -> Result<Vec<String>, Error> {
+    let mut pages = client
+        .get_managed_prefix_list_entries()
+        .prefix_list_id(id)
+        .max_results(PREFIX_LIST_PAGE_SIZE)
+        .into_paginator()
+        .send();
+    let mut cidrs = Vec::new();
+    loop {
+        deadline.check(|| format!("read {} entries of {id}, not all", cidrs.len()))?;
+        let Some(page) = pages.next().await else {
+            return Ok(cidrs);
+        };
+        let page =
+            page.map_err(|e| describe(&format!("ec2:GetManagedPrefixListEntries for {id}"), e))?;
+        cidrs.extend(
+            page.entries()
+                .iter()
+                .filter_map(|e| e.cidr())
+                .map(str::to_string),
+        );
+    }
 }

@@ -4,9 +4,14 @@
 pub mod config;
 pub mod ec2;
 pub mod remediate;
-pub mod scan;
+pub mod sts;
 
+use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::{future, ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::Credentials;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Errors of the AWS shell; the message says which call failed and why.
@@ -29,10 +34,18 @@ impl Clients {
     }
 }
 
+/// Attempts per AWS call (the first and the retries). The SDK's standard
+/// mode allows 3; a sweep of 20,000 groups makes hundreds of calls, and with
+/// 10% of them throttled three attempts would fail about one sweep in ten
+/// for nothing. Backoff stays the SDK's (exponential with jitter, at most
+/// 20 s), and its retry quota still stops retry storms.
+pub const MAX_ATTEMPTS: u32 = 8;
+
 /// Loads the SDK configuration from the environment (credentials chain,
 /// region, `AWS_ENDPOINT_URL*`), optionally with a region and profile.
 pub async fn load_sdk_config(region: Option<String>, profile: Option<String>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS));
     if let Some(region) = region {
         loader = loader.region(aws_config::Region::new(region));
     }
@@ -42,19 +55,94 @@ pub async fn load_sdk_config(region: Option<String>, profile: Option<String>) ->
     loader.load().await
 }
 
-/// An SDK configuration whose credentials come from assuming `role_arn`
-/// (organization deployments: the member account's execution role).
-pub async fn assume_role(base: &SdkConfig, role_arn: &str) -> SdkConfig {
-    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-        .session_name("sg-egress-rule")
-        .configure(base)
-        .build()
-        .await;
-    base.to_builder()
-        .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
-            provider,
-        ))
-        .build()
+/// Assumed credentials are renewed once they are this close to expiry.
+pub const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
+
+/// Credentials from assuming one role, kept until they near expiry, shared
+/// by every client built on them (each SDK client would otherwise assume
+/// the role for itself).
+#[derive(Debug, Clone)]
+struct CachedRoleCredentials {
+    provider: Arc<aws_config::sts::AssumeRoleProvider>,
+    cached: Arc<tokio::sync::Mutex<Option<Credentials>>>,
+}
+
+impl CachedRoleCredentials {
+    async fn get(&self) -> aws_credential_types::provider::Result {
+        let mut cached = self.cached.lock().await;
+        if let Some(credentials) = cached.as_ref() {
+            let fresh = credentials.expiry().is_none_or(|expiry| {
+                expiry
+                    .duration_since(SystemTime::now())
+                    .is_ok_and(|left| left > CREDENTIALS_REFRESH_MARGIN)
+            });
+            if fresh {
+                return Ok(credentials.clone());
+            }
+        }
+        let credentials = self.provider.provide_credentials().await?;
+        *cached = Some(credentials.clone());
+        Ok(credentials)
+    }
+}
+
+impl ProvideCredentials for CachedRoleCredentials {
+    fn provide_credentials<'a>(&'a self) -> future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        future::ProvideCredentials::new(self.get())
+    }
+}
+
+/// The clients of each member account's execution role, one entry per role
+/// ARN, kept for the life of the execution environment: a new rule's first
+/// evaluations (one change event per group) assume each role once, not once
+/// per event.
+#[derive(Debug)]
+pub struct RoleClients {
+    base: SdkConfig,
+    by_role: Mutex<HashMap<String, Clients>>,
+}
+
+impl RoleClients {
+    pub fn new(base: &SdkConfig) -> Self {
+        RoleClients {
+            base: base.clone(),
+            by_role: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Clients whose calls carry the credentials of `role_arn`.
+    pub async fn for_role(&self, role_arn: &str) -> Clients {
+        if let Some(clients) = self.lock().get(role_arn) {
+            return clients.clone();
+        }
+        let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+            .session_name("sg-egress-rule")
+            .configure(&self.base)
+            .build()
+            .await;
+        let credentials = CachedRoleCredentials {
+            provider: Arc::new(provider),
+            cached: Arc::default(),
+        };
+        let config = self
+            .base
+            .to_builder()
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .build();
+        let clients = Clients::new(&config);
+        self.lock()
+            .entry(role_arn.to_string())
+            .or_insert(clients)
+            .clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Clients>> {
+        // A panic while holding the lock leaves the map whole; keep using it.
+        self.by_role.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
 
 /// The time by which an invocation must have answered, less a margin for

@@ -5,7 +5,32 @@ use super::{describe, Error};
 use crate::model::SecurityGroup;
 use crate::remediation::SecurityGroupRule;
 use crate::sources::ec2_sdk::read_sdk_group;
+use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, PrefixListId};
+
+/// The answer EC2 gives a dry run that would have succeeded.
+const DRY_RUN_SUCCEEDED: &str = "DryRunOperation";
+
+/// The outcome of a call that may be a dry run: EC2 answers a dry run that
+/// would have succeeded with the error `DryRunOperation`, and one the caller
+/// may not make with `UnauthorizedOperation`.
+fn dry_run_outcome<T, E, R>(
+    result: Result<T, SdkError<E, R>>,
+    dry_run: bool,
+    operation: &str,
+) -> Result<(), Error>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match result {
+        Ok(_) => Ok(()),
+        Err(SdkError::ServiceError(e)) if dry_run && e.err().code() == Some(DRY_RUN_SUCCEEDED) => {
+            Ok(())
+        }
+        Err(e) => Err(describe(operation, e)),
+    }
+}
 
 /// The group (id, VPC, tags) and its egress rules.
 pub async fn read_group_rules(
@@ -60,11 +85,13 @@ pub async fn read_group_rules(
     Ok((group, rules))
 }
 
-/// Adds the rules (KeepEgress) to the group's egress.
+/// Adds the rules (KeepEgress) to the group's egress; with `dry_run`, asks
+/// EC2 whether it would.
 pub async fn authorize_egress(
     client: &aws_sdk_ec2::Client,
     group_id: &str,
     rules: &[SecurityGroupRule],
+    dry_run: bool,
 ) -> Result<(), Error> {
     if rules.is_empty() {
         return Ok(());
@@ -103,33 +130,38 @@ pub async fn authorize_egress(
             p.build()
         })
         .collect();
-    client
+    let result = client
         .authorize_security_group_egress()
         .group_id(group_id)
         .set_ip_permissions(Some(permissions))
+        .dry_run(dry_run)
         .send()
-        .await
-        .map_err(|e| {
-            describe(
-                &format!("ec2:AuthorizeSecurityGroupEgress for {group_id}"),
-                e,
-            )
-        })?;
-    Ok(())
+        .await;
+    dry_run_outcome(
+        result,
+        dry_run,
+        &format!("ec2:AuthorizeSecurityGroupEgress for {group_id}"),
+    )
 }
 
-/// Revokes the rules by their ids.
+/// Revokes the rules by their ids; with `dry_run`, asks EC2 whether it
+/// would (which proves the role may revoke them).
 pub async fn revoke_egress(
     client: &aws_sdk_ec2::Client,
     group_id: &str,
     rule_ids: &[String],
+    dry_run: bool,
 ) -> Result<(), Error> {
-    client
+    let result = client
         .revoke_security_group_egress()
         .group_id(group_id)
         .set_security_group_rule_ids(Some(rule_ids.to_vec()))
+        .dry_run(dry_run)
         .send()
-        .await
-        .map_err(|e| describe(&format!("ec2:RevokeSecurityGroupEgress for {group_id}"), e))?;
-    Ok(())
+        .await;
+    dry_run_outcome(
+        result,
+        dry_run,
+        &format!("ec2:RevokeSecurityGroupEgress for {group_id}"),
+    )
 }

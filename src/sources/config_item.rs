@@ -8,7 +8,7 @@
 use super::{read_group, read_tags, GroupKeys, PermissionKeys};
 use crate::json::{InputError, Node};
 use crate::model::{
-    ItemStatus, Resource, SecurityGroup, Usage, NETWORK_INTERFACE_TYPE, SECURITY_GROUP_TYPE,
+    usage_from_relationships, ItemStatus, Resource, SecurityGroup, SECURITY_GROUP_TYPE,
 };
 
 const CONFIG_KEYS: GroupKeys = GroupKeys {
@@ -67,18 +67,14 @@ pub fn read_item(node: &Node, event_left_scope: bool) -> Result<Resource, InputE
             read_tags(&tags, &mut group.tags)?;
         }
         if let Some(relationships) = node.get("relationships") {
-            let mut usage = Usage::Unused;
+            let mut related = Vec::new();
             for relationship in relationships.elements()? {
                 relationship.as_object()?;
-                let related = relationship
-                    .get("resourceType")
-                    .map(|t| t.as_str())
-                    .transpose()?;
-                if related == Some(NETWORK_INTERFACE_TYPE) {
-                    usage = Usage::InUse;
+                if let Some(t) = relationship.get("resourceType") {
+                    related.push(t.as_str()?);
                 }
             }
-            group.usage = usage;
+            group.usage = usage_from_relationships(related);
         }
         Some(group)
     } else {

@@ -10,8 +10,8 @@
 
 use crate::json::{integer_from_float, integer_from_text};
 use crate::model::{
-    EgressPermission, ItemStatus, Protocol, Resource, SecurityGroup, Usage, NETWORK_INTERFACE_TYPE,
-    SECURITY_GROUP_TYPE,
+    usage_from_relationships, EgressPermission, ItemStatus, Protocol, Resource, SecurityGroup,
+    Usage, SECURITY_GROUP_TYPE,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -273,14 +273,11 @@ fn resource(view: ItemView) -> Option<Resource> {
         }
         let usage = match view.relationships {
             None => Usage::Unknown,
-            Some(relationships)
-                if relationships
+            Some(relationships) => usage_from_relationships(
+                relationships
                     .iter()
-                    .any(|r| r.resource_type.as_deref() == Some(NETWORK_INTERFACE_TYPE)) =>
-            {
-                Usage::InUse
-            }
-            Some(_) => Usage::Unused,
+                    .filter_map(|r| r.resource_type.as_deref()),
+            ),
         };
         let egress = configuration
             .ip_permissions_egress

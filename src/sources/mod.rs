@@ -19,6 +19,7 @@ pub mod ec2;
 #[cfg(feature = "aws")]
 pub mod ec2_sdk;
 pub mod fast;
+pub mod network_interfaces;
 
 use crate::event::{self, Trigger};
 use crate::json::{InputError, Node};

@@ -13,7 +13,13 @@ use std::process::{Child, ChildStdin, Command, Stdio};
 use std::time::Duration;
 
 pub const RULE: &str = "sg-egress-rule";
+/// The function's own account (the management or delegated administrator
+/// account of an organization rule).
 pub const ACCOUNT: &str = "123456789012";
+/// A member account of the organization.
+pub const MEMBER: &str = "111122223333";
+/// The execution role the organization rule names in member accounts.
+pub const MEMBER_ROLE: &str = "sg-egress-rule-member";
 
 /// A running emulator; stopped when dropped.
 pub struct Emulator {
@@ -90,7 +96,15 @@ impl Emulator {
     }
 
     pub fn result_token(&self) -> String {
-        self.control("result-token", json!({ "ruleName": RULE }))["resultToken"]
+        self.result_token_in(ACCOUNT)
+    }
+
+    /// A result token of the rule in `account`'s Config.
+    pub fn result_token_in(&self, account: &str) -> String {
+        self.control(
+            "result-token",
+            json!({ "ruleName": RULE, "account": account }),
+        )["resultToken"]
             .as_str()
             .unwrap()
             .to_string()
@@ -98,7 +112,12 @@ impl Emulator {
 
     /// What Config holds for the rule, by resource id.
     pub fn stored(&self) -> std::collections::BTreeMap<String, Value> {
-        self.get(&format!("evaluations?rule={RULE}"))["evaluations"]
+        self.stored_in(ACCOUNT)
+    }
+
+    /// What `account`'s Config holds for the rule, by resource id.
+    pub fn stored_in(&self, account: &str) -> std::collections::BTreeMap<String, Value> {
+        self.get(&format!("evaluations?rule={RULE}&account={account}"))["evaluations"]
             .as_array()
             .unwrap()
             .iter()
@@ -121,15 +140,56 @@ impl Emulator {
         self.get("calls")[operation].as_u64().unwrap_or(0)
     }
 
+    /// How many calls an operation received with `account`'s credentials.
+    pub fn calls_in(&self, operation: &str, account: &str) -> u64 {
+        self.get("calls")["byAccount"][format!("{operation}@{account}")]
+            .as_u64()
+            .unwrap_or(0)
+    }
+
+    /// The RoleArn of every AssumeRole call, the harness's own left out.
+    pub fn assumed_roles(&self) -> Vec<String> {
+        self.get("assume-role-calls")["roleArns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap().to_string())
+            .filter(|a| !a.ends_with(":role/emulator-harness"))
+            .collect()
+    }
+
+    /// Lets AssumeRole assume these roles (every other role is denied).
+    pub fn allow_roles(&self, arns: &[String]) {
+        self.control("assumable-roles", json!({ "roleArns": arns }));
+    }
+
+    /// Declares a Config rule in `account` with these InputParameters.
+    pub fn config_rule_in(&self, account: &str, name: &str, parameters: Value) {
+        self.control(
+            "config-rule",
+            json!({"account": account, "ruleName": name, "inputParameters": parameters.to_string()}),
+        );
+    }
+
+    /// Which related types Config records (relationships to them appear in items).
+    pub fn record_related_types(&self, types: &[&str]) {
+        self.control("recorded-types", json!({ "types": types }));
+    }
+
     pub fn faults(&self, rules: Value) {
         self.control("faults", json!({ "rules": rules, "seed": 11 }));
     }
 
     /// A configuration item of the group, event form, as Config records it now.
     pub fn config_item(&self, group_id: &str) -> Value {
+        self.config_item_in(ACCOUNT, group_id)
+    }
+
+    /// A configuration item of a group of `account`, event form.
+    pub fn config_item_in(&self, account: &str, group_id: &str) -> Value {
         self.control(
             "config-item",
-            json!({ "groupId": group_id, "form": "event" }),
+            json!({ "groupId": group_id, "form": "event", "account": account }),
         )
     }
 
@@ -146,12 +206,36 @@ impl Emulator {
 
     /// The SDK's EC2 client, pointed at the emulator with dummy keys.
     pub async fn ec2(&self) -> aws_sdk_ec2::Client {
-        let config = aws_config::defaults(BehaviorVersion::latest())
+        aws_sdk_ec2::Client::new(&self.sdk_config().await)
+    }
+
+    async fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(self.url())
             .region(Region::new("us-east-1"))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
             .load()
-            .await;
+            .await
+    }
+
+    /// An EC2 client of another account, through the harness's own role
+    /// there (the function never uses it).
+    pub async fn ec2_in(&self, account: &str) -> aws_sdk_ec2::Client {
+        if account == ACCOUNT {
+            return self.ec2().await;
+        }
+        let base = self.sdk_config().await;
+        let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
+            "arn:aws:iam::{account}:role/emulator-harness"
+        ))
+        .session_name("harness")
+        .configure(&base)
+        .build()
+        .await;
+        let config = base
+            .to_builder()
+            .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(provider))
+            .build();
         aws_sdk_ec2::Client::new(&config)
     }
 
@@ -219,9 +303,19 @@ impl Drop for Function {
     }
 }
 
-/// A Config Lambda event around an invoking event.
+/// A Config Lambda event around an invoking event, for the function's own account.
 pub fn lambda_event(invoking: Value, rule_parameters: Value, result_token: &str) -> Value {
-    json!({
+    lambda_event_in(ACCOUNT, invoking, rule_parameters, result_token)
+}
+
+/// A Config Lambda event of an organization rule in `account`.
+pub fn lambda_event_in(
+    account: &str,
+    invoking: Value,
+    rule_parameters: Value,
+    result_token: &str,
+) -> Value {
+    let mut event = json!({
         "version": "1.0",
         "invokingEvent": invoking.to_string(),
         "ruleParameters": rule_parameters.to_string(),
@@ -233,7 +327,11 @@ pub fn lambda_event(invoking: Value, rule_parameters: Value, result_token: &str)
         "configRuleId": "config-rule-0a1b2c",
         "accountId": ACCOUNT,
         "evaluationMode": "DETECTIVE",
-    })
+    });
+    let text = event.to_string().replace(ACCOUNT, account);
+    event = serde_json::from_str(&text).unwrap();
+    event["resultToken"] = json!(result_token);
+    event
 }
 
 pub fn change_notification(item: Value) -> Value {
@@ -289,7 +387,12 @@ pub struct Account {
 
 impl Account {
     pub async fn new(emulator: &Emulator) -> Account {
-        let ec2 = emulator.ec2().await;
+        Account::new_in(emulator, ACCOUNT).await
+    }
+
+    /// Set-up in another account of the organization.
+    pub async fn new_in(emulator: &Emulator, account: &str) -> Account {
+        let ec2 = emulator.ec2_in(account).await;
         let vpc = ec2
             .create_vpc()
             .cidr_block("10.0.0.0/16")

@@ -1,0 +1,112 @@
+//! The shell's orchestration: the one place that joins the core and AWS. It
+//! decides what to fetch, evaluates, and sends. One file per job:
+//!
+//! - [`rule`]: a Config rule invocation (change, oversized, scheduled);
+//! - [`sweep`]: every group of an account and region, for the schedule and
+//!   for `sg-egress scan`;
+//! - [`remediation`]: the remediation the SSM runbook invokes;
+//! - [`scan`]: `sg-egress scan` from a workstation.
+
+pub mod remediation;
+pub mod rule;
+pub mod scan;
+pub mod sweep;
+
+use crate::aws::ec2::{prefix_list_entries, referenced_prefix_lists};
+use crate::aws::{Deadline, DeadlineReached, Error};
+use crate::model::SecurityGroup;
+use crate::verdict::KnownPrefixLists;
+use crate::Parameters;
+
+/// Why an invocation failed. Lambda reports the variant's name as the error
+/// type, so that a failure can be told apart in metrics and alarms without
+/// reading its message.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The event is not a Config rule event, or is malformed.
+    #[error("{0}")]
+    InvalidEvent(String),
+    /// The rule's parameters (or the deployment's settings) cannot be used.
+    #[error("{0}")]
+    InvalidRuleParameters(String),
+    /// An AWS call still failed after the SDK's retries.
+    #[error("{0}")]
+    AwsCallFailed(String),
+    /// Work stopped before the Lambda deadline; the message says what finished.
+    #[error("{0}")]
+    DeadlineApproaching(String),
+    /// A sweep sent every other group's evaluation; these groups got none.
+    #[error("{0}")]
+    GroupsNotEvaluated(String),
+    /// Remediation found no safe change; nothing was changed.
+    #[error("{0}")]
+    RemediationRefused(String),
+    /// Remediation changed the group, and it is still open.
+    #[error("{0}")]
+    RemediationIncomplete(String),
+}
+
+impl Failure {
+    /// The error type Lambda reports.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Failure::InvalidEvent(_) => "InvalidEvent",
+            Failure::InvalidRuleParameters(_) => "InvalidRuleParameters",
+            Failure::AwsCallFailed(_) => "AwsCallFailed",
+            Failure::DeadlineApproaching(_) => "DeadlineApproaching",
+            Failure::GroupsNotEvaluated(_) => "GroupsNotEvaluated",
+            Failure::RemediationRefused(_) => "RemediationRefused",
+            Failure::RemediationIncomplete(_) => "RemediationIncomplete",
+        }
+    }
+}
+
+impl From<crate::InputError> for Failure {
+    fn from(e: crate::InputError) -> Self {
+        Failure::InvalidEvent(e.to_string())
+    }
+}
+
+impl From<crate::ParameterError> for Failure {
+    fn from(e: crate::ParameterError) -> Self {
+        Failure::InvalidRuleParameters(e.to_string())
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        if e.is::<DeadlineReached>() {
+            Failure::DeadlineApproaching(e.to_string())
+        } else {
+            Failure::AwsCallFailed(e.to_string())
+        }
+    }
+}
+
+impl From<Failure> for lambda_runtime::Diagnostic {
+    fn from(f: Failure) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: f.error_type().to_string(),
+            error_message: f.to_string(),
+        }
+    }
+}
+
+/// The entries of the prefix lists the groups' egress names, each list read
+/// once, when `ResolvePrefixLists` asks for them; otherwise none are known.
+/// A list that cannot be read fails: these groups cannot be judged without it.
+async fn prefix_lists_for<'a>(
+    ec2: &aws_sdk_ec2::Client,
+    parameters: &Parameters,
+    groups: impl IntoIterator<Item = &'a SecurityGroup>,
+    deadline: Deadline,
+) -> Result<KnownPrefixLists, Error> {
+    if !parameters.resolve_prefix_lists {
+        return Ok(KnownPrefixLists::new());
+    }
+    let read = prefix_list_entries(ec2, &referenced_prefix_lists(groups), deadline).await?;
+    match read.unreadable.first() {
+        None => Ok(read.known),
+        Some((id, why)) => Err(format!("prefix list {id} cannot be read: {why}").into()),
+    }
+}

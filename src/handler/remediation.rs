@@ -1,0 +1,213 @@
+//! The remediation the SSM runbook invokes:
+//! `{"GroupId": "sg-…", "DryRun": true, "KeepEgress": "tcp:443"}`. It judges
+//! the group with the rule's parameters as they are now (SPEC §8), revokes
+//! only the rules open to a whole address family on their own (after adding
+//! the KeepEgress rules), and refuses, changing nothing, when no such
+//! surgical change closes the group.
+
+use super::{prefix_lists_for, Failure};
+use crate::aws::config::rule_parameters;
+use crate::aws::remediate::{authorize_egress, read_group_rules, revoke_egress};
+use crate::aws::{Clients, Deadline};
+use crate::json::Node;
+use crate::remediation::{parse_keep_egress, plan, GroupRules, KeepSpec, Plan, SecurityGroupRule};
+use crate::verdict::{judge, Compliance, KnownPrefixLists};
+use crate::Parameters;
+use chrono::{DateTime, Utc};
+use lambda_runtime::tracing;
+use serde::Serialize;
+use serde_json::Value;
+use std::time::Duration;
+
+/// Re-reads of the group after revoking, while EC2 still shows a revoked
+/// rule (it is eventually consistent), before the remediation is called
+/// incomplete; the pause doubles from [`REREAD_PAUSE`].
+pub const REREAD_ATTEMPTS: u32 = 5;
+pub const REREAD_PAUSE: Duration = Duration::from_millis(500);
+
+/// The remediation request, as the runbook sends it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemediationRequest {
+    pub group_id: String,
+    pub dry_run: bool,
+    pub keep: Vec<KeepSpec>,
+    /// The Config rule whose parameters judge the group; the function's
+    /// `SG_EGRESS_RULE_NAME` when the request names none.
+    pub config_rule_name: Option<String>,
+}
+
+impl RemediationRequest {
+    pub fn parse(event: &Value) -> Result<Self, Failure> {
+        let root = Node::root(event, "event");
+        root.as_object()?;
+        let group_id = root
+            .get("GroupId")
+            .ok_or_else(|| Failure::InvalidEvent("event: GroupId is missing".to_string()))?
+            .as_str()?
+            .to_string();
+        let dry_run = root
+            .get("DryRun")
+            .map(|n| n.as_bool())
+            .transpose()?
+            .unwrap_or(true);
+        let keep = root
+            .get("KeepEgress")
+            .map(|n| n.as_str())
+            .transpose()?
+            .unwrap_or("");
+        let keep = parse_keep_egress(keep).map_err(Failure::InvalidEvent)?;
+        let config_rule_name = root
+            .get("ConfigRuleName")
+            .map(|n| n.as_str())
+            .transpose()?
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_string);
+        Ok(RemediationRequest {
+            group_id,
+            dry_run,
+            keep,
+            config_rule_name,
+        })
+    }
+}
+
+/// The remediation's answer: what it did or would do, so that the revoked
+/// rules can be restored.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RemediationOutcome {
+    pub group_id: String,
+    pub dry_run: bool,
+    /// `NothingToDo`, `WouldRevoke` or `Revoked`.
+    pub outcome: &'static str,
+    pub config_rule_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
+    pub message: Option<String>,
+    pub revoked: Vec<SecurityGroupRule>,
+    pub added: Vec<SecurityGroupRule>,
+}
+
+/// Remediates one group.
+pub async fn remediate(
+    event: &Value,
+    clients: &Clients,
+    default_rule_name: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<RemediationOutcome, Failure> {
+    let request = RemediationRequest::parse(event)?;
+    let rule_name = request
+        .config_rule_name
+        .as_deref()
+        .or(default_rule_name)
+        .ok_or_else(|| {
+            Failure::InvalidRuleParameters(
+                "no Config rule to take the parameters from: set SG_EGRESS_RULE_NAME on the function or pass ConfigRuleName".to_string(),
+            )
+        })?
+        .to_string();
+    let parameters = Parameters::from_json_text(&rule_parameters(&clients.config, &rule_name).await?)?;
+    let group_id = &request.group_id;
+    let (group, prefix_lists) = read_group(clients, &parameters, group_id).await?;
+    let today = now.date_naive();
+    let mut outcome = RemediationOutcome {
+        group_id: group_id.clone(),
+        dry_run: request.dry_run,
+        outcome: "NothingToDo",
+        config_rule_name: rule_name,
+        finding: None,
+        message: None,
+        revoked: Vec::new(),
+        added: Vec::new(),
+    };
+    let (revoke, add, finding, note) = match plan(&group, &parameters, &prefix_lists, today, &request.keep) {
+        Plan::NothingToDo { reason } => {
+            tracing::info!(group = %group_id, "nothing to remediate");
+            outcome.message = Some(reason);
+            return Ok(outcome);
+        }
+        Plan::Refuse { reason } => {
+            tracing::warn!(group = %group_id, "remediation refused");
+            return Err(Failure::RemediationRefused(reason));
+        }
+        Plan::Revoke {
+            revoke,
+            add,
+            finding,
+            note,
+        } => (revoke, add, finding, note),
+    };
+    let ids: Vec<String> = revoke
+        .iter()
+        .map(|r| r.security_group_rule_id.clone())
+        .collect();
+    // A dry run asks EC2 too, so that it proves the role may make the change.
+    authorize_egress(&clients.ec2, group_id, &add, request.dry_run).await?;
+    revoke_egress(&clients.ec2, group_id, &ids, request.dry_run).await?;
+    if !request.dry_run {
+        confirm_closed(clients, &parameters, group_id, &ids, today).await?;
+        tracing::info!(group = %group_id, revoked = ?ids, added = add.len(), "remediated");
+    }
+    outcome.outcome = if request.dry_run {
+        "WouldRevoke"
+    } else {
+        "Revoked"
+    };
+    outcome.finding = Some(finding);
+    outcome.message = note;
+    outcome.revoked = revoke;
+    outcome.added = add;
+    Ok(outcome)
+}
+
+async fn read_group(
+    clients: &Clients,
+    parameters: &Parameters,
+    group_id: &str,
+) -> Result<(GroupRules, KnownPrefixLists), Failure> {
+    let (group, rules) = read_group_rules(&clients.ec2, group_id).await?;
+    let prefix_lists = prefix_lists_for(&clients.ec2, parameters, [&group], Deadline::none()).await?;
+    let group = GroupRules::new(group, rules).map_err(Failure::InvalidEvent)?;
+    Ok((group, prefix_lists))
+}
+
+/// Re-reads the group until none of the revoked rules is shown any more,
+/// then requires it to be closed.
+async fn confirm_closed(
+    clients: &Clients,
+    parameters: &Parameters,
+    group_id: &str,
+    revoked: &[String],
+    today: chrono::NaiveDate,
+) -> Result<(), Failure> {
+    let mut pause = REREAD_PAUSE;
+    let mut attempt = 1;
+    loop {
+        let (after, prefix_lists) = read_group(clients, parameters, group_id).await?;
+        let still_shown = after
+            .rules
+            .iter()
+            .any(|r| revoked.contains(&r.security_group_rule_id));
+        let verdict = judge(&after.group, parameters, &prefix_lists, today);
+        if verdict.compliance != Compliance::NonCompliant {
+            return Ok(());
+        }
+        if !still_shown || attempt == REREAD_ATTEMPTS {
+            return Err(Failure::RemediationIncomplete(format!(
+                "{group_id} is still NON_COMPLIANT after revoking {}{}: {}",
+                revoked.join(", "),
+                if still_shown {
+                    format!(" (EC2 still showed a revoked rule after {REREAD_ATTEMPTS} reads)")
+                } else {
+                    String::new()
+                },
+                verdict.annotation.unwrap_or_default()
+            )));
+        }
+        tracing::info!(group = %group_id, attempt, "EC2 still shows a revoked rule; reading again");
+        tokio::time::sleep(pause).await;
+        pause *= 2;
+        attempt += 1;
+    }
+}

@@ -1,0 +1,216 @@
+//! A sweep: every security group the account owns in one region, evaluated
+//! once each (SPEC §8). For a scheduled invocation it also marks the groups
+//! judged before that no longer exist NOT_APPLICABLE.
+
+use super::rule::{log_sent, Summary};
+use super::Failure;
+use crate::aws::config::{previously_judged, put_evaluations_in_batches, ResultToken};
+use crate::aws::ec2::{
+    describe_all_security_groups, groups_in_use, prefix_list_entries, referenced_prefix_lists,
+};
+use crate::aws::{Clients, Deadline, Error};
+use crate::model::{ItemStatus, Resource, SecurityGroup, SECURITY_GROUP_TYPE};
+use crate::verdict::{evaluate, fit_annotation, Evaluation, KnownPrefixLists};
+use crate::Parameters;
+use chrono::{DateTime, Utc};
+use lambda_runtime::tracing;
+use std::collections::HashSet;
+
+/// What a sweep produced.
+#[derive(Debug, Default)]
+pub struct Swept {
+    /// One evaluation per group the account owns that could be read.
+    pub evaluations: Vec<Evaluation>,
+    /// Groups that got no evaluation, and why (their earlier results stay).
+    pub left_out: Vec<(String, String)>,
+    /// Every group id EC2 listed: evaluated, left out, or another account's.
+    pub seen: HashSet<String>,
+}
+
+/// Evaluates every group `owner` owns (every group when the owner is not
+/// known): one pass over the groups, one over the network interfaces (only
+/// when unused groups are ignored), and each referenced prefix list once. A
+/// group that cannot be read, or whose prefix list cannot be read, is left
+/// out and named; the others are evaluated.
+pub async fn sweep(
+    clients: &Clients,
+    parameters: &Parameters,
+    owner: Option<&str>,
+    ordering_time: DateTime<Utc>,
+    now: DateTime<Utc>,
+    deadline: Deadline,
+) -> Result<Swept, Error> {
+    let mut swept = Swept::default();
+    let mut groups: Vec<SecurityGroup> = Vec::new();
+    for described in describe_all_security_groups(&clients.ec2, deadline).await? {
+        swept.seen.insert(described.group_id.clone());
+        let owned = match (owner, described.owner_id.as_deref()) {
+            (Some(owner), Some(group_owner)) => owner == group_owner,
+            _ => true,
+        };
+        if !owned {
+            continue;
+        }
+        match described.group {
+            Ok(group) => groups.push(group),
+            Err(e) => swept.left_out.push((described.group_id, e.to_string())),
+        }
+    }
+    if parameters.ignore_unused_groups {
+        let in_use = groups_in_use(&clients.ec2, deadline).await?;
+        groups.iter_mut().for_each(|g| in_use.apply(g));
+    }
+    let prefix_lists = if parameters.resolve_prefix_lists {
+        let read =
+            prefix_list_entries(&clients.ec2, &referenced_prefix_lists(&groups), deadline).await?;
+        groups.retain(|group| {
+            let unreadable = read
+                .unreadable
+                .iter()
+                .find(|(id, _)| group.egress.iter().any(|p| p.prefix_list_ids.contains(id)));
+            if let Some((id, why)) = unreadable {
+                swept.left_out.push((
+                    group.group_id.clone(),
+                    format!("prefix list {id} cannot be read: {why}"),
+                ));
+            }
+            unreadable.is_none()
+        });
+        read.known
+    } else {
+        KnownPrefixLists::new()
+    };
+    swept.evaluations = groups
+        .into_iter()
+        .map(|group| {
+            evaluate(
+                &Resource::from_group(group),
+                parameters,
+                &prefix_lists,
+                ordering_time,
+                now,
+            )
+        })
+        .collect();
+    Ok(swept)
+}
+
+/// What a scheduled invocation sweeps, and for which rule.
+pub struct SweepRequest<'a> {
+    pub rule_name: &'a str,
+    /// The account whose groups are evaluated (the event's account).
+    pub owner: Option<&'a str>,
+    pub parameters: &'a Parameters,
+    pub ordering_time: DateTime<Utc>,
+    pub now: DateTime<Utc>,
+    pub deadline: Deadline,
+}
+
+/// A scheduled invocation, in the order SPEC §8 gives: the rule's earlier
+/// results first (so that a group created during the sweep is never taken
+/// for a deleted one), then the groups, then every group's evaluation sent
+/// (one empty call when there are none), then, best effort, the deleted
+/// groups marked NOT_APPLICABLE. The invocation fails afterwards when a group
+/// was left out or the clean-up failed, so that the failure is visible.
+pub async fn send_sweep(
+    clients: &Clients,
+    token: &ResultToken,
+    request: &SweepRequest<'_>,
+) -> Result<Summary, Failure> {
+    let deadline = request.deadline;
+    let previous = previously_judged(&clients.config, request.rule_name, deadline).await;
+    let swept = sweep(
+        clients,
+        request.parameters,
+        request.owner,
+        request.ordering_time,
+        request.now,
+        deadline,
+    )
+    .await?;
+    let batches =
+        put_evaluations_in_batches(&clients.config, token, &swept.evaluations, deadline).await?;
+    let mut summary = log_sent("scheduled", &swept.evaluations, batches, token);
+
+    let cleanup: Result<(), Error> = match previous {
+        Ok(previous) => {
+            let stale = stale_evaluations(&previous, &swept.seen, request.ordering_time);
+            tracing::info!(stale = stale.len(), "groups judged before that no longer exist");
+            if stale.is_empty() {
+                Ok(())
+            } else {
+                put_evaluations_in_batches(&clients.config, token, &stale, deadline)
+                    .await
+                    .map(|calls| {
+                        summary.evaluations += stale.len();
+                        summary.put_evaluations_calls += calls;
+                    })
+                    .map_err(|e| {
+                        format!("marking {} deleted groups NOT_APPLICABLE failed: {e}", stale.len())
+                            .into()
+                    })
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "clean-up of deleted groups skipped");
+            Err(format!("clean-up of deleted groups skipped, reading the rule's earlier results failed: {e}").into())
+        }
+    };
+    if !swept.left_out.is_empty() {
+        let mut message = format!(
+            "{} groups got no evaluation in this sweep (their earlier results stay; every other group was sent): {}",
+            swept.left_out.len(),
+            swept
+                .left_out
+                .iter()
+                .map(|(id, why)| format!("{id} ({why})"))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+        if let Err(e) = cleanup {
+            message.push_str(&format!("; also {e}"));
+        }
+        return Err(Failure::GroupsNotEvaluated(message));
+    }
+    cleanup?;
+    Ok(summary)
+}
+
+/// NOT_APPLICABLE for the groups the rule judged before that the sweep did
+/// not see.
+pub fn stale_evaluations(
+    previous: &[(String, String)],
+    seen: &HashSet<String>,
+    time: DateTime<Utc>,
+) -> Vec<Evaluation> {
+    let mut marked = HashSet::new();
+    previous
+        .iter()
+        .filter(|(resource_type, id)| {
+            resource_type == SECURITY_GROUP_TYPE
+                && !seen.contains(id.as_str())
+                && marked.insert(id.clone())
+        })
+        .map(|(resource_type, id)| {
+            let gone = Resource {
+                resource_type: resource_type.clone(),
+                resource_id: id.clone(),
+                status: ItemStatus::Gone("ResourceDeleted".to_string()),
+                event_left_scope: false,
+                captured_at: None,
+                group: None,
+            };
+            let mut e = evaluate(
+                &gone,
+                &Parameters::default(),
+                &KnownPrefixLists::new(),
+                time,
+                time,
+            );
+            e.annotation = fit_annotation(
+                "The security group no longer exists (found missing by the scheduled sweep)",
+            );
+            e
+        })
+        .collect()
+}
