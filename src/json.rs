@@ -226,11 +226,10 @@ impl<'v, 'p> Node<'v, 'p> {
                 if !(0.0..=253_402_300_799.0).contains(&seconds) {
                     return Err(self.error(format!("expected epoch seconds, found {n}")));
                 }
-                let whole = seconds.trunc() as i64;
-                let nanos = ((seconds - seconds.trunc()) * 1e9)
-                    .round()
-                    .min(999_999_999.0) as u32;
-                DateTime::<Utc>::from_timestamp(whole, nanos)
+                // AWS's epoch times carry milliseconds; a double holds
+                // 1414708529.922 as 1414708529.9219999, so round to them.
+                let millis = (seconds * 1000.0).round() as i64;
+                DateTime::<Utc>::from_timestamp_millis(millis)
                     .ok_or_else(|| self.error(format!("expected epoch seconds, found {n}")))
             }
             _ => Err(self.wrong_type("a timestamp (ISO-8601 string or epoch seconds)")),

@@ -304,6 +304,79 @@ fn prefix_list_entries_given_on_the_command_line() {
 }
 
 #[test]
+fn network_interfaces_tell_used_from_unused() {
+    let unused = json!({"GroupId": "sg-0fffffffffffffff0", "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]});
+    let used = json!({"GroupId": "sg-0123456789abcdef0", "IpPermissionsEgress": [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]});
+    let input = format!("{unused}{used}");
+    let parameters = r#"{"IgnoreUnusedGroups": true}"#;
+    // Without the listing, nothing tells: both count as used.
+    let output = sg_egress(&["evaluate", "--parameters", parameters], Some(input.as_bytes()));
+    let verdicts: Vec<Value> = stdout_json(&output)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["ComplianceType"].clone())
+        .collect();
+    assert_eq!(verdicts, [json!("NON_COMPLIANT"), json!("NON_COMPLIANT")]);
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "--parameters",
+            parameters,
+            "--network-interfaces",
+            "tests/fixtures/describe-network-interfaces.json",
+        ],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let evaluations = stdout_json(&output);
+    assert_eq!(evaluations[0]["ComplianceType"], "NOT_APPLICABLE");
+    assert_eq!(
+        evaluations[0]["Annotation"],
+        "Not attached to any network interface (IgnoreUnusedGroups is true)"
+    );
+    assert_eq!(evaluations[1]["ComplianceType"], "NON_COMPLIANT");
+
+    // Not DescribeNetworkInterfaces output: exit 2, naming the option and file.
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "--network-interfaces",
+            "tests/fixtures/security-group.json",
+        ],
+        Some(input.as_bytes()),
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--network-interfaces tests/fixtures/security-group.json")
+            && stderr(&output).contains("expected DescribeNetworkInterfaces output"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn awss_own_item_of_a_group_used_by_instances_is_never_unused() {
+    // AWS's documented item of sg-6fbb3807: four instance relationships, no
+    // interface relationship (tests/fixtures/aws-docs/PROVENANCE.md).
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "--parameters",
+            r#"{"IgnoreUnusedGroups": true}"#,
+            "tests/fixtures/aws-docs/get-resource-config-history-sg-6fbb3807.json",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let evaluations = stdout_json(&output);
+    assert_eq!(evaluations[0]["ComplianceResourceId"], "sg-6fbb3807");
+    assert_eq!(evaluations[0]["ComplianceType"], "COMPLIANT");
+    assert_eq!(evaluations[0]["OrderingTimestamp"], "2014-10-30T22:35:29.922Z");
+}
+
+#[test]
 fn table_output_for_people() {
     let output = sg_egress(
         &[

@@ -4,6 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 use sg_egress_rule::cli::read_documents;
+use sg_egress_rule::model::GroupsInUse;
+use sg_egress_rule::sources::network_interfaces::read_network_interfaces;
 use sg_egress_rule::{evaluate_document, Compliance, KnownPrefixLists, Parameters};
 
 const GROUP: &str = "sg-0123456789abcdef0";
@@ -65,6 +67,8 @@ struct Case {
     input: Value,
     parameters: Value,
     prefix_lists: &'static [(&'static str, &'static [&'static str])],
+    /// `DescribeNetworkInterfaces` output given as `--network-interfaces`.
+    interfaces: Option<Value>,
     compliance: Compliance,
     annotation: Option<&'static str>,
 }
@@ -80,9 +84,23 @@ fn case(
         input,
         parameters: json!({}),
         prefix_lists: &[],
+        interfaces: None,
         compliance,
         annotation,
     }
+}
+
+fn interfaces(mut c: Case, listing: Value) -> Case {
+    c.interfaces = Some(listing);
+    c
+}
+
+/// `aws ec2 describe-network-interfaces` output whose interfaces list these groups.
+fn listing(groups: &[&str]) -> Value {
+    json!({"NetworkInterfaces": groups.iter().enumerate().map(|(i, g)| json!({
+        "NetworkInterfaceId": format!("eni-0{i:016x}"), "InterfaceType": "interface",
+        "Groups": [{"GroupName": "web", "GroupId": g}]
+    })).collect::<Vec<_>>()})
 }
 
 fn params(mut c: Case, parameters: Value) -> Case {
@@ -99,7 +117,7 @@ const UDP_V4: Option<&str> = Some("all UDP ports to 0.0.0.0/0");
 fn cases() -> Vec<Case> {
     let open = || vec![all(&["0.0.0.0/0"], &[])];
     let tagged = |key: &str, value: &str| with(item(config(open())), "tags", json!({ key: value }));
-    let unused = || {
+    let vpc_only = || {
         with(
             item(config(open())),
             "relationships",
@@ -386,24 +404,44 @@ fn cases() -> Vec<Case> {
             ),
             json!({"ExemptGroupIds": "sg-0123456789abcdef0"}),
         ),
-        // Section 3, unused groups.
-        params(
-            case("unused group ignored", unused(), NA, Some("Not attached to any network interface (IgnoreUnusedGroups is true)")),
-            json!({"IgnoreUnusedGroups": "TRUE"}),
-        ),
-        case("unused group judged by default", unused(), NC, ALL_V4),
+        // Section 7, used or unused.
+        params(case("relationships naming only the VPC prove nothing", vpc_only(), NC, ALL_V4), json!({"IgnoreUnusedGroups": "TRUE"})),
+        case("unused or not, judged by default", vpc_only(), NC, ALL_V4),
         params(case("unknown usage counts as used", config(open()), NC, ALL_V4), json!({"IgnoreUnusedGroups": true})),
-        params(case("attached group judged", item(config(open())), NC, ALL_V4), json!({"IgnoreUnusedGroups": true})),
+        params(case("an interface relationship proves use", item(config(open())), NC, ALL_V4), json!({"IgnoreUnusedGroups": true})),
         params(
-            case("no relationships at all is unused", with(item(config(open())), "relationships", json!([])), NA, Some("Not attached to any network interface (IgnoreUnusedGroups is true)")),
+            case("an instance relationship proves use", with(item(config(open())), "relationships", json!([{"resourceType": "AWS::EC2::Instance", "resourceId": "i-0123456789abcdef0", "name": "Is associated with Instance"}])), NC, ALL_V4),
             json!({"IgnoreUnusedGroups": true}),
         ),
+        params(case("empty relationships prove nothing", with(item(config(open())), "relationships", json!([])), NC, ALL_V4), json!({"IgnoreUnusedGroups": true})),
+        params(
+            interfaces(case("no interface lists it: unused", vpc_only(), NA, Some("Not attached to any network interface (IgnoreUnusedGroups is true)")), listing(&["sg-0fffffffffffffff0"])),
+            json!({"IgnoreUnusedGroups": true}),
+        ),
+        params(
+            interfaces(case("an interface lists it: used", vpc_only(), NC, ALL_V4), listing(&[GROUP])),
+            json!({"IgnoreUnusedGroups": true}),
+        ),
+        params(
+            interfaces(case("no interface listed, but a relationship proves use", item(config(open())), NC, ALL_V4), listing(&[])),
+            json!({"IgnoreUnusedGroups": true}),
+        ),
+        interfaces(case("an interface listing changes nothing by default", vpc_only(), NC, ALL_V4), listing(&[])),
         // Section 3, annotation length.
         case(
             "long annotation is cut at 256 characters",
             config(vec![all(&many_refs, &[])]),
             NC,
             Some(leak(format!("all traffic to {}", many_cidrs.join(", ")).chars().take(255).collect::<String>() + "…")),
+        ),
+        case(
+            "an annotation with emoji is cut at 256 UTF-16 units",
+            with(item(config(open())), "tags", json!({"sg-egress-exempt": format!("2020-01-01 {}", "🔥".repeat(150))})),
+            NC,
+            Some(leak(format!(
+                "Exemption held through 2020-01-01, now expired: all traffic to 0.0.0.0/0 (tag sg-egress-exempt=\"2020-01-01 {}…",
+                "🔥".repeat((256 - 1 - "Exemption held through 2020-01-01, now expired: all traffic to 0.0.0.0/0 (tag sg-egress-exempt=\"2020-01-01 ".len()) / 2)
+            ))),
         ),
     ]
 }
@@ -424,8 +462,15 @@ fn every_spec_case() {
             prefix_lists.insert(id, entries).unwrap();
         }
         let parameters = Parameters::from_value(&c.parameters).unwrap();
-        let documents = read_documents(c.input.to_string().as_bytes())
+        let mut documents = read_documents(c.input.to_string().as_bytes())
             .unwrap_or_else(|e| panic!("{}: {e}", c.name));
+        if let Some(listing) = &c.interfaces {
+            let mut in_use = GroupsInUse::new();
+            read_network_interfaces(listing, "", &mut in_use).unwrap();
+            for group in documents.iter_mut().flat_map(|d| &mut d.resources).filter_map(|r| r.group.as_mut()) {
+                in_use.apply(group);
+            }
+        }
         let evaluations: Vec<_> = documents
             .iter()
             .flat_map(|d| {
@@ -447,10 +492,11 @@ fn every_spec_case() {
         }
         if let Some(a) = &e.annotation {
             assert!(
-                (1..=256).contains(&a.chars().count()),
-                "{}: annotation length {}",
+                (1..=256).contains(&a.chars().count()) && a.encode_utf16().count() <= 256,
+                "{}: annotation length {} characters, {} UTF-16 units",
                 c.name,
-                a.chars().count()
+                a.chars().count(),
+                a.encode_utf16().count()
             );
         }
     }

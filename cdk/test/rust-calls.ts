@@ -164,16 +164,25 @@ function bodyOpen(code: string, from: number): number | undefined {
 export interface RustFunction {
   readonly name: string;
   readonly file: string;
-  /** Defined in an `impl` or `trait` block: called as `.name(` or `Type::name(`. */
-  readonly method: boolean;
+  /** The module path of the file (`src/aws/ec2.rs` → aws::ec2; a binary is its own root). */
+  readonly module: string;
+  /** Defined in an `impl` or `trait` block. */
+  readonly inImpl: boolean;
+  /** The type of that `impl` (`impl Foo`, `impl Trait for Foo`). */
+  readonly implType?: string;
+  /** Takes `self`: callable as `.name(`. */
+  readonly hasSelf: boolean;
   readonly body: string;
 }
 
 export interface RustFile {
   readonly file: string;
+  readonly module: string;
   readonly code: string;
-  /** Names this file imports from other crates (`use lambda_runtime::{run, …}`). */
-  readonly externalNames: Set<string>;
+  /** `use` imports: the name in scope → the absolute path (`crate`-relative, `::`-joined), or `null` for another crate's. */
+  readonly imports: Map<string, string | null>;
+  /** Modules glob-imported (`use super::*`). */
+  readonly globs: string[];
 }
 
 /** Every `.rs` file under a directory. */
@@ -197,42 +206,110 @@ function blankTestCode(code: string): string {
   return out;
 }
 
-/** Names a file imports from other crates. */
-function externalImports(code: string, externalCrates: Set<string>): Set<string> {
-  const names = new Set<string>();
-  for (const m of code.matchAll(/\buse\s+([^;]+);/g)) {
-    const tree = m[1].replace(/\s+as\s+/g, ' as ').replace(/\s*(::|[{},])\s*/g, '$1').trim();
-    const first = tree.replace(/^::/, '').split('::')[0];
-    if (!externalCrates.has(first)) continue;
-    for (const piece of tree.split(/[{},]/)) {
-      const [target, alias] = piece.split(' as ');
-      const name = (alias ?? target.split('::').pop() ?? '').trim();
-      if (/^[A-Za-z_]\w*$/.test(name) && name !== 'self') names.add(name);
-    }
-  }
-  return names;
+/** The module path of a source file. */
+function moduleOf(srcDir: string, file: string): string {
+  const rel = path.relative(srcDir, file).replace(/\\/g, '/').replace(/\.rs$/, '');
+  if (rel.startsWith('bin/')) return `#${rel}`; // each binary is a crate root of its own
+  const parts = rel.split('/');
+  if (parts[parts.length - 1] === 'mod' || parts[parts.length - 1] === 'lib') parts.pop();
+  return parts.join('::');
 }
 
-/** Every function of the crate's sources, with its body. */
+function parentModule(module: string): string {
+  return module.includes('::') ? module.slice(0, module.lastIndexOf('::')) : '';
+}
+
+function join(module: string, rest: string[]): string {
+  return [module, ...rest].filter((p) => p !== '').join('::');
+}
+
+/** Expands a `use` tree (`crate::aws::{ec2::{a, b as c}, config::*}`) into paths and aliases. */
+function expandUseTree(tree: string): Array<{ path: string[]; alias?: string; glob: boolean }> {
+  const out: Array<{ path: string[]; alias?: string; glob: boolean }> = [];
+  const walk = (prefix: string[], text: string) => {
+    const parts: string[] = [];
+    let depth = 0;
+    let current = '';
+    for (const ch of text) {
+      if (ch === '{') depth++;
+      if (ch === '}') depth--;
+      if (ch === ',' && depth === 0) {
+        parts.push(current);
+        current = '';
+      } else current += ch;
+    }
+    parts.push(current);
+    for (const raw of parts.map((p) => p.trim()).filter((p) => p !== '')) {
+      const brace = raw.indexOf('{');
+      if (brace >= 0) {
+        const head = raw.slice(0, brace).replace(/::$/, '');
+        walk([...prefix, ...head.split('::').filter((x) => x !== '')], raw.slice(brace + 1, raw.lastIndexOf('}')));
+        continue;
+      }
+      const [target, alias] = raw.split(/\s+as\s+/);
+      const segments = [...prefix, ...target.split('::').filter((x) => x !== '')];
+      if (segments[segments.length - 1] === '*') out.push({ path: segments.slice(0, -1), glob: true });
+      else out.push({ path: segments, alias: alias?.trim(), glob: false });
+    }
+  };
+  walk([], tree.replace(/\s*::\s*/g, '::').replace(/^::/, ''));
+  return out;
+}
+
+/** Every function of the crate's sources, with its body, and each file's imports. */
 export function parseCrate(info: CrateInfo): { files: Map<string, RustFile>; functions: RustFunction[] } {
   const files = new Map<string, RustFile>();
   const functions: RustFunction[] = [];
+  const libName = 'sg_egress_rule';
   for (const file of rustFiles(info.srcDir)) {
     const code = blankTestCode(blankNonCode(fs.readFileSync(file, 'utf8')));
-    files.set(file, { file, code, externalNames: externalImports(code, info.externalCrates) });
-    const impls: Array<[number, number]> = [];
+    const module = moduleOf(info.srcDir, file);
+    const imports = new Map<string, string | null>();
+    const globs: string[] = [];
+    for (const m of code.matchAll(/\buse\s+([^;]+);/g)) {
+      for (const entry of expandUseTree(m[1])) {
+        const selfImport = entry.path[entry.path.length - 1] === 'self'; // use crate::aws::{self, …}
+        const segments = selfImport ? entry.path.slice(0, -1) : entry.path;
+        const [first, ...rest] = segments;
+        let absolute: string | null;
+        if (first === 'crate' || first === libName) absolute = join('', rest);
+        else if (first === 'super') {
+          let base = parentModule(module);
+          while (rest[0] === 'super') (base = parentModule(base), rest.shift());
+          absolute = join(base, rest);
+        } else if (first === 'self') absolute = join(module, rest);
+        else if (info.externalCrates.has(first)) absolute = null;
+        else absolute = join(module, [first, ...rest]); // a child module
+        if (entry.glob) {
+          if (absolute !== null) globs.push(absolute);
+          continue;
+        }
+        const name = entry.alias ?? segments[segments.length - 1];
+        if (name) imports.set(name, absolute);
+      }
+    }
+    files.set(file, { file, module, code, imports, globs });
+    const impls: Array<[number, number, string | undefined]> = [];
     for (const m of code.matchAll(/\b(impl|trait)\b/g)) {
       const open = bodyOpen(code, m.index! + m[0].length);
-      if (open !== undefined) impls.push([open, blockEnd(code, open)]);
+      if (open === undefined) continue;
+      const header = code.slice(m.index! + m[0].length, open).replace(/<[^<>]*(<[^<>]*>[^<>]*)*>/g, ' ');
+      const type = m[1] === 'trait' ? undefined : /(?:\bfor\s+)?([A-Za-z_]\w*)\s*(?:where\b[\s\S]*)?$/.exec(header.replace(/\bwhere\b[\s\S]*$/, ''))?.[1];
+      impls.push([open, blockEnd(code, open), type]);
     }
     for (const m of code.matchAll(/\bfn\s+([A-Za-z_]\w*)/g)) {
       const open = bodyOpen(code, m.index! + m[0].length);
       if (open === undefined) continue;
       const at = m.index!;
+      const impl = impls.filter(([a, b]) => a < at && at < b).sort((x, y) => y[0] - x[0])[0];
+      const signature = code.slice(at, open);
       functions.push({
         name: m[1],
         file,
-        method: impls.some(([a, b]) => a < at && at < b),
+        module,
+        inImpl: impl !== undefined,
+        implType: impl?.[2],
+        hasSelf: /\(\s*(&\s*('\w+\s+)?)?(mut\s+)?self\b/.test(signature),
         body: code.slice(open, blockEnd(code, open)),
       });
     }
@@ -251,47 +328,98 @@ export interface Reach {
 
 /** What a piece of code (a function body, a `match` arm) calls, transitively. */
 export class CallGraph {
-  private readonly byName = new Map<string, RustFunction[]>();
+  /** Free functions by module, then name. */
+  private readonly free = new Map<string, Map<string, RustFunction[]>>();
+  private readonly methods = new Map<string, RustFunction[]>();
+  private readonly fileOfModule = new Map<string, RustFile>();
 
   constructor(
     private readonly info: CrateInfo,
     private readonly crate: { files: Map<string, RustFile>; functions: RustFunction[] },
   ) {
-    for (const fn of crate.functions) this.byName.set(fn.name, [...(this.byName.get(fn.name) ?? []), fn]);
+    for (const fn of crate.functions) {
+      if (fn.inImpl) {
+        this.methods.set(fn.name, [...(this.methods.get(fn.name) ?? []), fn]);
+      } else {
+        const byName = this.free.get(fn.module) ?? new Map<string, RustFunction[]>();
+        byName.set(fn.name, [...(byName.get(fn.name) ?? []), fn]);
+        this.free.set(fn.module, byName);
+      }
+    }
+    for (const file of crate.files.values()) this.fileOfModule.set(file.module, file);
   }
 
   get functions(): RustFunction[] {
     return this.crate.functions;
   }
 
+  /** The free functions `name` names in `module`: defined there, imported there (following re-exports), or glob-imported. */
+  private resolveFree(module: string, name: string, depth = 0): RustFunction[] {
+    if (depth > 8) return [];
+    const defined = this.free.get(module)?.get(name);
+    if (defined) return defined;
+    const file = this.fileOfModule.get(module);
+    if (!file) return [];
+    if (file.imports.has(name)) {
+      const target = file.imports.get(name);
+      if (target === null || target === undefined) return [];
+      return this.resolveFree(parentModule(target), target.split('::').pop()!, depth + 1);
+    }
+    return file.globs.flatMap((g) => this.resolveFree(g, name, depth + 1));
+  }
+
+  /** The module a path's leading segments name, from a file's point of view. */
+  private resolveModule(file: RustFile, segments: string[]): string | null {
+    let [first, ...rest] = segments;
+    let base: string;
+    if (first === 'crate' || first === 'sg_egress_rule') base = '';
+    else if (first === 'self') base = file.module;
+    else if (first === 'super') {
+      base = parentModule(file.module);
+      while (rest[0] === 'super') (base = parentModule(base), rest.shift());
+    } else if (file.imports.has(first)) {
+      const target = file.imports.get(first);
+      if (target === null || target === undefined) return null;
+      base = target;
+    } else if (this.info.externalCrates.has(first)) return null;
+    else base = join(file.module, [first]);
+    return join(base, rest);
+  }
+
   /** The operations a body calls itself, and the crate functions it references. */
-  private direct(body: string, file: string): { actions: string[]; callees: RustFunction[] } {
+  private direct(body: string, file: string, implType?: string): { actions: string[]; callees: RustFunction[] } {
     const code = body.replace(/\s*::\s*/g, '::').replace(/\.\s+/g, '.');
-    const external = this.crate.files.get(file)?.externalNames ?? new Set<string>();
+    const rustFile = this.crate.files.get(file)!;
     const actions: string[] = [];
     const callees = new Set<RustFunction>();
     for (const [construct, action] of Object.entries(INDIRECT_OPERATIONS)) {
       if (new RegExp(`\\b${construct}\\b`).test(code)) actions.push(action);
     }
+    // Method calls: an SDK operation, or any of the crate's methods of that name.
     for (const m of code.matchAll(/\.([a-z_]\w*)\s*(?:::<[^>]*>)?\s*\(/g)) {
       const operation = this.info.operations.get(m[1]);
       if (operation) actions.push(operation);
-      for (const fn of this.byName.get(m[1]) ?? []) if (fn.method) callees.add(fn);
+      for (const fn of this.methods.get(m[1]) ?? []) if (fn.hasSelf) callees.add(fn);
     }
-    for (const m of code.matchAll(/(?<![\w.:])((?:[A-Za-z_]\w*::)*)([A-Za-z_]\w*)/g)) {
+    // Paths and names: calls, and functions passed by value.
+    for (const m of code.matchAll(/(?<![\w.:])((?:[A-Za-z_]\w*::)*)([A-Za-z_]\w*)(?!\w)(?!\s*:[^:])/g)) {
       const segments = m[1] === '' ? [] : m[1].slice(0, -2).split('::');
       const name = m[2];
-      if (KEYWORDS.has(name) && segments.length === 0) continue;
-      const first = segments[0];
-      if (first !== undefined && (this.info.externalCrates.has(first) || external.has(first))) {
-        // A path into another crate: only the SDK client's own operations count.
-        if (segments[segments.length - 1] === 'Client' && this.info.operations.has(name)) actions.push(this.info.operations.get(name)!);
+      if (segments.length === 0 && KEYWORDS.has(name)) continue;
+      const last = segments[segments.length - 1];
+      if (last === 'Client' && this.info.operations.has(name)) {
+        actions.push(this.info.operations.get(name)!); // aws_sdk_ec2::Client::describe_vpcs(&client)
         continue;
       }
-      if (first === undefined && external.has(name)) continue;
-      const last = segments[segments.length - 1];
-      const viaType = last !== undefined && (/^[A-Z]/.test(last) || last === 'Self');
-      for (const fn of this.byName.get(name) ?? []) if (fn.method === viaType) callees.add(fn);
+      if (last !== undefined && (last === 'Self' || /^[A-Z]/.test(last))) {
+        // Type::name( — an associated function of a type of the crate.
+        const type = last === 'Self' ? implType : last;
+        for (const fn of this.methods.get(name) ?? []) if (fn.implType === type) callees.add(fn);
+        continue;
+      }
+      const module = segments.length === 0 ? rustFile.module : this.resolveModule(rustFile, segments);
+      if (module === null) continue;
+      for (const fn of this.resolveFree(module, name)) callees.add(fn);
     }
     return { actions, callees: [...callees] };
   }
@@ -301,10 +429,10 @@ export class CallGraph {
     const actions = new Set<string>();
     const via = new Map<string, string>();
     const seen = new Set<RustFunction>();
-    const queue: Array<{ body: string; file: string; trail: string }> = [{ body, file, trail: label }];
+    const queue: Array<{ body: string; file: string; implType?: string; trail: string }> = [{ body, file, trail: label }];
     while (queue.length > 0) {
       const next = queue.shift()!;
-      const { actions: found, callees } = this.direct(next.body, next.file);
+      const { actions: found, callees } = this.direct(next.body, next.file, next.implType);
       for (const action of found) {
         actions.add(action);
         if (!via.has(action)) via.set(action, next.trail);
@@ -312,7 +440,12 @@ export class CallGraph {
       for (const fn of callees) {
         if (seen.has(fn)) continue;
         seen.add(fn);
-        queue.push({ body: fn.body, file: fn.file, trail: `${next.trail} → ${fn.name} (${path.relative(this.info.srcDir, fn.file)})` });
+        queue.push({
+          body: fn.body,
+          file: fn.file,
+          implType: fn.implType,
+          trail: `${next.trail} → ${fn.implType ? `${fn.implType}::` : ''}${fn.name} (${path.relative(this.info.srcDir, fn.file)})`,
+        });
       }
     }
     return { actions, via };
@@ -320,7 +453,7 @@ export class CallGraph {
 
   /** The operations called in each function itself (not through callees). */
   calledIn(fn: RustFunction): string[] {
-    return this.direct(fn.body, fn.file).actions;
+    return this.direct(fn.body, fn.file, fn.implType).actions;
   }
 }
 

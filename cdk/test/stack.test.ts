@@ -1,7 +1,13 @@
+/** The synthesized templates, configuration by configuration. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Match } from 'aws-cdk-lib/assertions';
-import { logicalId, roleActions, synth } from './helpers';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { App } from 'aws-cdk-lib';
+import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
+import { buildApp } from '../lib/app';
+import { fakeElf, functionRole, logicalId, roleActions, synth, tempDir } from './helpers';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const TRIGGERS = ['ConfigurationItemChangeNotification', 'OversizedConfigurationItemChangeNotification', 'ScheduledNotification'];
 
@@ -16,6 +22,7 @@ describe('single account, defaults', () => {
       LoggingConfig: Match.objectLike({ LogFormat: 'JSON' }),
       Environment: { Variables: { SG_EGRESS_MODE: 'rule' } },
       Timeout: 300,
+      ReservedConcurrentExecutions: Match.absent(),
     });
     template.resourceCountIs('AWS::Lambda::Function', 1);
     template.hasResource('AWS::Logs::LogGroup', { Properties: { RetentionInDays: 90 }, DeletionPolicy: 'Retain' });
@@ -53,7 +60,7 @@ describe('single account, defaults', () => {
   });
 
   it('grants the function exactly the actions it calls, scoped where IAM allows', () => {
-    const role = logicalId(template, 'AWS::IAM::Role', (p) => JSON.stringify(p).includes('lambda.amazonaws.com'));
+    const role = functionRole(template, 'rule');
     assert.deepEqual(roleActions(template, role), [
       'config:GetComplianceDetailsByConfigRule',
       'config:GetResourceConfigHistory',
@@ -63,6 +70,10 @@ describe('single account, defaults', () => {
       'ec2:GetManagedPrefixListEntries',
       'logs:CreateLogStream',
       'logs:PutLogEvents',
+      // The on-failure destination (CDK's grant to the queue).
+      'sqs:GetQueueAttributes',
+      'sqs:GetQueueUrl',
+      'sqs:SendMessage',
     ]);
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -75,11 +86,16 @@ describe('single account, defaults', () => {
     });
     const json = JSON.stringify(template.toJSON());
     assert.ok(!json.includes('ec2:RevokeSecurityGroupEgress'), 'the rule function cannot revoke');
-    assert.ok(!/"[a-z0-9]+:\*"/.test(json), 'no action wildcards');
+    const allowed = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p) =>
+      p.Properties.PolicyDocument.Statement.filter((st: { Effect: string }) => st.Effect === 'Allow').flatMap((st: { Action: string }) => [st.Action].flat()),
+    );
+    assert.ok(!allowed.some((a: string) => a.endsWith('*')), 'no action wildcards');
     template.resourceCountIs('AWS::IAM::ManagedPolicy', 0);
     assert.ok(!json.includes('ManagedPolicyArns'), 'no managed policies');
   });
 });
+
+const ORG = { organization: true, organizationId: 'o-abcdefghij', regions: 'us-east-1' };
 
 describe('context', () => {
   it('x86_64, frequency, retention and parameters come from context', () => {
@@ -108,8 +124,24 @@ describe('context', () => {
       [{ architecture: 'arm' }, /architecture: expected arm64 or x86_64/],
       [{ logRetentionDays: 2 }, /logRetentionDays: expected one of/],
       [{ organization: true }, /organizationId: organization mode needs the organization id/],
+      [{ organization: true, organizationId: 'o-abcdefghij' }, /regions: organization mode needs the regions/],
+      [{ organization: true, organizationId: 'o-abc' }, /organizationId: expected an organization id/],
+      [{ regions: 'us-east-1,useast2' }, /regions: "useast2" is not a region name/],
+      [{ regions: 'us-east-1,us-east-1' }, /regions: "us-east-1" is listed twice/],
+      [{ regions: 'us-east-1,cn-north-1' }, /regions: every region must be in one partition/],
+      [{ regions: 42 }, /regions: expected a list/],
+      [{ targetOus: 'ou-ab12-abcdefgh' }, /targetOus: only for organization mode/],
+      [{ ...ORG, targetOus: 'ou-1' }, /targetOus: "ou-1" is neither an OU id/],
+      [{ delegatedAdmin: true }, /delegatedAdmin: only for organization mode/],
+      [{ delegatedAdmin: 'maybe' }, /delegatedAdmin: expected true or false/],
+      [{ functionOnly: 'yes' }, /functionOnly: expected true or false/],
+      [{ ...ORG, reservedConcurrency: 0 }, /reservedConcurrency: expected a whole number from 1 to 1000/],
+      [{ alarmTopicName: 'arn:aws:sns:us-east-1:111122223333:x' }, /alarmTopicName: expected the name of a standard SNS topic/],
+      [{ excludedAccounts: '1234' }, /excludedAccounts: expected a list of 12-digit account ids/],
+      [{ ...ORG, ruleName: 'r'.repeat(50), regions: 'ap-southeast-3' }, /ruleName: the function role name r+-function-ap-southeast-3 would be over IAM's 64 characters/],
+      [{ ruleParameters: { ExecutionRoleName: 'x' } }, /ruleParameters\.ExecutionRoleName: only for organization mode/],
       [{ automaticRemediation: true }, /automaticRemediation: needs remediation to be true/],
-      [{ remediation: true, organization: true, organizationId: 'o-abcdefghij' }, /remediation: an organization rule cannot carry/],
+      [{ remediation: true, ...ORG }, /remediation: an organization rule cannot carry/],
       [{ remediation: true, remediationKeepEgress: 'https' }, /remediationKeepEgress: expected PROTOCOL:PORT/],
       [{ functionCodePath: '/nonexistent' }, /functionCodePath: \/nonexistent holds no bootstrap/],
     ];
@@ -125,10 +157,11 @@ describe('with remediation', () => {
   it('deploys the remediation as its own function and role, the only one allowed to revoke', () => {
     template.resourceCountIs('AWS::Lambda::Function', 2);
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: { SG_EGRESS_MODE: 'remediation', SG_EGRESS_RULE_PARAMETERS: '{}' } },
+      Environment: { Variables: { SG_EGRESS_MODE: 'remediation', SG_EGRESS_RULE_NAME: 'sg-egress-rule' } },
     });
-    const role = logicalId(template, 'AWS::IAM::Role', (p) => p.Description === 'sg-egress-rule remediation function');
+    const role = functionRole(template, 'remediation');
     assert.deepEqual(roleActions(template, role), [
+      'config:DescribeConfigRules',
       'ec2:AuthorizeSecurityGroupEgress',
       'ec2:DescribeSecurityGroupRules',
       'ec2:DescribeSecurityGroups',
@@ -144,6 +177,7 @@ describe('with remediation', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'config:DescribeConfigRules', Resource: { 'Fn::Join': ['', Match.arrayWith([':config-rule/*'])] } }),
           Match.objectLike({
             Action: ['ec2:AuthorizeSecurityGroupEgress', 'ec2:RevokeSecurityGroupEgress'],
             Resource: { 'Fn::Join': ['', Match.arrayWith([':security-group/*'])] },
@@ -153,25 +187,33 @@ describe('with remediation', () => {
     });
   });
 
-  it('has a schema 0.3 runbook that invokes the remediation function, dry run by default', () => {
+  it('has a schema 0.3 runbook whose one step invokes the remediation function, dry run by default', () => {
     template.hasResourceProperties('AWS::SSM::Document', {
       DocumentType: 'Automation',
       Content: Match.objectLike({
         schemaVersion: '0.3',
         parameters: Match.objectLike({
           GroupId: Match.objectLike({ type: 'String' }),
-          DryRun: Match.objectLike({ type: 'Boolean', default: true }),
+          DryRun: Match.objectLike({ type: 'String', default: 'true', allowedValues: ['true', 'false'] }),
           KeepEgress: Match.objectLike({ type: 'String', default: '' }),
+          ConfigRuleName: Match.objectLike({ type: 'String', default: '' }),
         }),
-        mainSteps: Match.arrayWith([
+        mainSteps: [
           Match.objectLike({
-            action: 'aws:invokeLambdaFunction',
+            action: 'aws:executeScript',
+            onFailure: 'Abort',
             inputs: Match.objectLike({
-              FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('RemediationFunction'), 'Arn'] },
-              InputPayload: { GroupId: '{{ GroupId }}', DryRun: '{{ DryRun }}', KeepEgress: '{{ KeepEgress }}' },
+              Runtime: 'python3.11',
+              InputPayload: {
+                FunctionName: { 'Fn::GetAtt': [Match.stringLikeRegexp('RemediationFunction'), 'Arn'] },
+                GroupId: '{{ GroupId }}',
+                DryRun: '{{ DryRun }}',
+                KeepEgress: '{{ KeepEgress }}',
+                ConfigRuleName: '{{ ConfigRuleName }}',
+              },
             }),
           }),
-        ]),
+        ],
       }),
     });
   });
@@ -208,65 +250,306 @@ describe('with remediation', () => {
   });
 });
 
-describe('organization', () => {
-  const { template, memberTemplate } = synth({ organization: true, organizationId: 'o-abcdefghij', excludedAccounts: ['111122223333'] });
+describe('organization, two regions', () => {
+  const REGIONS = ['us-east-1', 'eu-west-1'];
+  const built = synth({
+    organization: true,
+    organizationId: 'o-abcdefghij',
+    regions: REGIONS.join(','),
+    excludedAccounts: ['111122223333'],
+  });
+  const { templates, membersTemplate, memberTemplate } = built;
 
-  it('creates an organization rule with the function, the three triggers and ExecutionRoleName', () => {
-    template.resourceCountIs('AWS::Config::ConfigRule', 0);
-    template.hasResourceProperties('AWS::Config::OrganizationConfigRule', {
-      OrganizationConfigRuleName: 'sg-egress-rule',
-      OrganizationCustomRuleMetadata: Match.objectLike({
-        LambdaFunctionArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
-        OrganizationConfigRuleTriggerTypes: TRIGGERS,
-        ResourceTypesScope: ['AWS::EC2::SecurityGroup'],
-        InputParameters: JSON.stringify({ ExecutionRoleName: 'sg-egress-rule-member' }),
-        MaximumExecutionFrequency: 'TwentyFour_Hours',
-      }),
-      ExcludedAccounts: ['111122223333'],
+  it('one synth yields a stack per region, bound to it, and the StackSet stack they depend on', () => {
+    assert.deepEqual(built.stacks.map((st) => [st.node.id, st.region]), REGIONS.map((r) => [`SgEgressRule-${r}`, r]));
+    assert.equal(built.membersStack?.region, 'us-east-1');
+    for (const stack of built.stacks) assert.ok(stack.dependencies.includes(built.membersStack!));
+  });
+
+  it('each region: the function and an organization rule with the three triggers and ExecutionRoleName', () => {
+    for (const template of Object.values(templates)) {
+      template.resourceCountIs('AWS::Config::ConfigRule', 0);
+      template.hasResourceProperties('AWS::Config::OrganizationConfigRule', {
+        OrganizationConfigRuleName: 'sg-egress-rule',
+        OrganizationCustomRuleMetadata: Match.objectLike({
+          LambdaFunctionArn: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] },
+          OrganizationConfigRuleTriggerTypes: TRIGGERS,
+          ResourceTypesScope: ['AWS::EC2::SecurityGroup'],
+          InputParameters: JSON.stringify({ ExecutionRoleName: 'sg-egress-rule-member' }),
+          MaximumExecutionFrequency: 'TwentyFour_Hours',
+        }),
+        ExcludedAccounts: ['111122223333'],
+      });
+    }
+  });
+
+  it('the function refuses any other ExecutionRoleName and has reserved concurrency', () => {
+    for (const template of Object.values(templates)) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: { SG_EGRESS_MODE: 'rule', SG_EGRESS_EXECUTION_ROLE_NAME: 'sg-egress-rule-member' } },
+        ReservedConcurrentExecutions: 20,
+      });
+    }
+  });
+
+  it('no name collides between regions (IAM names are global to the account)', () => {
+    const GLOBAL_NAMES: Record<string, string> = {
+      'AWS::IAM::Role': 'RoleName',
+      'AWS::IAM::ManagedPolicy': 'ManagedPolicyName',
+      'AWS::IAM::InstanceProfile': 'InstanceProfileName',
+      'AWS::S3::Bucket': 'BucketName',
+    };
+    const names = [...Object.values(templates), membersTemplate!].flatMap((t) =>
+      Object.values(t.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>)
+        .filter((r) => GLOBAL_NAMES[r.Type] !== undefined && r.Properties?.[GLOBAL_NAMES[r.Type]] !== undefined)
+        .map((r) => `${r.Type} ${JSON.stringify(r.Properties![GLOBAL_NAMES[r.Type]])}`),
+    );
+    assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), []);
+    assert.deepEqual(names.sort(), ['AWS::IAM::Role "sg-egress-rule-function-eu-west-1"', 'AWS::IAM::Role "sg-egress-rule-function-us-east-1"']);
+  });
+
+  it('lets member accounts’ Config invoke the function, and assumes only the member role inside the organization', () => {
+    for (const template of Object.values(templates)) {
+      template.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'config.amazonaws.com', SourceAccount: Match.absent() });
+      template.hasResourceProperties('AWS::IAM::Policy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: 'sts:AssumeRole',
+              Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-abcdefghij' } },
+              Resource: { 'Fn::Join': ['', Match.arrayWith([':iam::*:role/sg-egress-rule-member'])] },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('the StackSet: service-managed, auto-deployed, CallAs SELF, one region, the root by default, excluded accounts left out', () => {
+    assert.ok(membersTemplate);
+    membersTemplate.hasResourceProperties('AWS::CloudFormation::StackSet', {
+      PermissionModel: 'SERVICE_MANAGED',
+      AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
+      CallAs: 'SELF',
+      Capabilities: ['CAPABILITY_NAMED_IAM'],
+      Parameters: [{ ParameterKey: 'AdministratorAccountId', ParameterValue: { Ref: 'AWS::AccountId' } }],
+      StackInstancesGroup: [
+        {
+          DeploymentTargets: {
+            OrganizationalUnitIds: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('OrganizationRoot'), 'Roots.0.Id'] }],
+            AccountFilterType: 'DIFFERENCE',
+            Accounts: ['111122223333'],
+          },
+          Regions: ['us-east-1'],
+        },
+      ],
+    });
+    // The root is read at deploy time (an offline synth cannot know it).
+    membersTemplate.hasResourceProperties('Custom::AWS', {
+      Create: Match.serializedJson(Match.objectLike({ service: 'Organizations', action: 'ListRoots' })),
     });
   });
 
-  it('lets member accounts’ Config invoke the function, and assumes only roles inside the organization', () => {
-    template.hasResourceProperties('AWS::Lambda::Permission', {
-      Principal: 'config.amazonaws.com',
-      SourceAccount: Match.absent(),
+  it('from a delegated administrator: CallAs DELEGATED_ADMIN, the given OUs, no member role in the administrator account', () => {
+    const { membersTemplate } = synth({ ...ORG, delegatedAdmin: true, targetOus: ['ou-ab12-abcdefgh', 'r-ab12'] });
+    membersTemplate!.hasResourceProperties('AWS::CloudFormation::StackSet', {
+      CallAs: 'DELEGATED_ADMIN',
+      StackInstancesGroup: [
+        {
+          DeploymentTargets: { OrganizationalUnitIds: ['ou-ab12-abcdefgh', 'r-ab12'], AccountFilterType: 'DIFFERENCE', Accounts: [{ Ref: 'AWS::AccountId' }] },
+          Regions: ['us-east-1'],
+        },
+      ],
     });
-    template.hasResourceProperties('AWS::IAM::Role', { RoleName: 'sg-egress-rule-function' });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: Match.arrayWith([
-          Match.objectLike({
-            Action: 'sts:AssumeRole',
-            Condition: { StringEquals: { 'aws:ResourceOrgID': 'o-abcdefghij' } },
-            Resource: { 'Fn::Join': ['', Match.arrayWith([':iam::*:role/sg-egress-rule-member'])] },
-          }),
-        ]),
-      },
-    });
+    membersTemplate!.resourceCountIs('Custom::AWS', 0);
   });
 
-  it('has a member-role stack for StackSets trusting only the function role', () => {
+  it('the member template needs no CDK bootstrap: no BootstrapVersion, no rules, no assets, no CDK metadata', () => {
     assert.ok(memberTemplate);
-    memberTemplate.hasParameter('AdministratorAccountId', { Type: 'String', AllowedPattern: '^[0-9]{12}$' });
-    memberTemplate.hasResourceProperties('AWS::IAM::Role', {
+    const json = memberTemplate.toJSON();
+    assert.deepEqual(Object.keys(json.Parameters), ['AdministratorAccountId']);
+    assert.equal(json.Rules, undefined);
+    assert.equal(json.Metadata, undefined);
+    assert.deepEqual(Object.values(json.Resources as Record<string, { Type: string }>).map((r) => r.Type), ['AWS::IAM::Role']);
+    const text = JSON.stringify(json);
+    for (const artefact of ['BootstrapVersion', 'CheckBootstrapVersion', 'cdk-hnb659fds', 'AWS::CDK::Metadata', 'aws:cdk', 'AssetParameters']) {
+      assert.ok(!text.includes(artefact), `the member template mentions ${artefact}`);
+    }
+  });
+
+  it('the member role trusts the administrator account’s function roles by name pattern, inside the organization only', () => {
+    memberTemplate!.hasResourceProperties('AWS::IAM::Role', {
       RoleName: 'sg-egress-rule-member',
       AssumeRolePolicyDocument: {
+        Version: '2012-10-17',
         Statement: [
-          Match.objectLike({
+          {
+            Effect: 'Allow',
             Action: 'sts:AssumeRole',
-            Principal: { AWS: { 'Fn::Join': ['', Match.arrayWith([':role/sg-egress-rule-function'])] } },
-          }),
+            // The account, not a role ARN: recreating a function role does not break the trust.
+            Principal: { AWS: { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AdministratorAccountId}:root' } },
+            Condition: {
+              ArnLike: { 'aws:PrincipalArn': { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AdministratorAccountId}:role/sg-egress-rule-function-*' } },
+              StringEquals: { 'aws:PrincipalOrgID': 'o-abcdefghij' },
+            },
+          },
         ],
       },
     });
-    const role = logicalId(memberTemplate, 'AWS::IAM::Role', () => true);
-    assert.deepEqual(roleActions(memberTemplate, role), [
-      'config:GetComplianceDetailsByConfigRule',
-      'config:GetResourceConfigHistory',
-      'config:PutEvaluations',
-      'ec2:DescribeNetworkInterfaces',
-      'ec2:DescribeSecurityGroups',
-      'ec2:GetManagedPrefixListEntries',
-    ]);
+    // Every region's function role matches the pattern.
+    for (const region of REGIONS) assert.match(`sg-egress-rule-function-${region}`, /^sg-egress-rule-function-.*$/);
+  });
+
+  it('member permissions hold in every listed region, and no other: no ARN names a region', () => {
+    const role = Object.values(memberTemplate!.findResources('AWS::IAM::Role'))[0];
+    const statements = role.Properties.Policies[0].PolicyDocument.Statement as Array<{ Resource: unknown; Condition: unknown }>;
+    assert.ok(statements.length > 0);
+    for (const statement of statements) {
+      const resource = JSON.stringify(statement.Resource);
+      assert.ok(!resource.includes('AWS::Region'), `${resource} names the stack's region`);
+      for (const region of REGIONS) assert.ok(!resource.includes(region), `${resource} names ${region}`);
+      assert.deepEqual(statement.Condition, { StringEquals: { 'aws:RequestedRegion': REGIONS } });
+    }
+  });
+
+  it('function only: the function, its permission and the StackSet, but no organization rule (a pack supplies it)', () => {
+    const { template, membersTemplate } = synth({ ...ORG, functionOnly: true });
+    template.resourceCountIs('AWS::Config::OrganizationConfigRule', 0);
+    template.resourceCountIs('AWS::Config::ConfigRule', 0);
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SG_EGRESS_EXECUTION_ROLE_NAME: 'sg-egress-rule-member' }) } });
+    membersTemplate!.resourceCountIs('AWS::CloudFormation::StackSet', 1);
+  });
+});
+
+describe('function only, single account', () => {
+  it('deploys the function, its invoke permission and the runbook, but no rule and no remediation configuration', () => {
+    const { template } = synth({ functionOnly: true, remediation: true });
+    template.resourceCountIs('AWS::Config::ConfigRule', 0);
+    template.resourceCountIs('AWS::Config::RemediationConfiguration', 0);
+    template.resourceCountIs('AWS::Lambda::Permission', 1);
+    template.resourceCountIs('AWS::SSM::Document', 1);
+    template.hasOutput('RuleFunctionArn', {});
+    template.hasOutput('RemediationRunbook', {});
+    template.hasOutput('AutomationAssumeRoleArn', {});
+  });
+});
+
+describe('failures are visible', () => {
+  const { template } = synth({ alarmTopicName: 'security-alerts' });
+
+  it('Config’s asynchronous invocations that fail land in an encrypted queue', () => {
+    const queue = logicalId(template, 'AWS::SQS::Queue', () => true);
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [queue, 'Arn'] } } },
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 21600,
+    });
+    // TLS only.
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  it('alarms on the function’s errors and on the queue, notifying the topic', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'Errors',
+      Namespace: 'AWS/Lambda',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ 'Fn::Join': ['', Match.arrayWith([':sns:', ':security-alerts'])] }],
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Namespace: 'AWS/SQS',
+      Threshold: 1,
+      AlarmActions: [Match.anyValue()],
+    });
+  });
+
+  it('the remediation function’s errors (refusals included) alarm too', () => {
+    const { template } = synth({ remediation: true });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'Errors');
+    assert.equal(alarms.length, 2);
+  });
+});
+
+describe('InputParameters within AWS Config’s 1,024 characters', () => {
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `sg-${i.toString(16).padStart(17, '0')}`).join(',');
+
+  it('a long list passes until it is over, then the synth stops naming the key and the parameter', () => {
+    synth({ ruleParameters: { ExemptGroupIds: ids(45) } });
+    assert.throws(
+      () => synth({ ruleParameters: { ExemptGroupIds: ids(60) } }),
+      /context ruleParameters: InputParameters would be 1280 characters and AWS Config accepts at most 1024; the largest is ExemptGroupIds/,
+    );
+  });
+
+  it('counts ExecutionRoleName in organization mode', () => {
+    const fits = ids(45);
+    assert.ok(JSON.stringify({ ExemptGroupIds: fits }).length <= 1024);
+    assert.throws(() => synth({ ...ORG, memberRoleName: 'm'.repeat(64), ruleParameters: { ExemptGroupIds: ids(46) } }), /over|at most 1024/);
+  });
+});
+
+describe('packaging', () => {
+  /** The S3 key (asset hash) of each function's code. */
+  function assetKeys(template: Template): string[] {
+    return Object.values(template.findResources('AWS::Lambda::Function'))
+      .map((f) => f.Properties.Code.S3Key)
+      .filter((k) => k !== undefined);
+  }
+
+  it('arm64 and x86_64 give different assets (RustFunction builds with --arm64 or --x86-64)', () => {
+    const arm = assetKeys(synth({ architecture: 'arm64' }).template);
+    const x86 = assetKeys(synth({ architecture: 'x86_64' }).template);
+    assert.equal(arm.length, 1);
+    assert.notDeepEqual(arm, x86);
+    // The same architecture gives the same asset.
+    assert.deepEqual(assetKeys(synth({ architecture: 'arm64' }).template), arm);
+  });
+
+  it('bundling for real: cargo lambda is run with the architecture’s flag, and the built binaries differ', () => {
+    // A stand-in `cargo` that answers `cargo lambda --version` and writes a
+    // bootstrap whose ELF header names the target, as cargo lambda would.
+    const bin = tempDir('fake-cargo');
+    const log = path.join(bin, 'calls.log');
+    fs.writeFileSync(
+      path.join(bin, 'cargo'),
+      `#!/bin/sh\necho "$@" >> '${log}'\n[ "$2" = "--version" ] && { echo "cargo-lambda 1.0.0"; exit 0; }\n` +
+        `out=""; machine=62; prev=""\nfor a in "$@"; do [ "$prev" = "--lambda-dir" ] && out="$a"; [ "$a" = "--arm64" ] && machine=183; prev="$a"; done\n` +
+        `node -e 'const b=Buffer.alloc(64);b.writeUInt32BE(0x7f454c46,0);b[4]=2;b[5]=1;b.writeUInt16LE(Number(process.argv[2]),18);require("fs").writeFileSync(process.argv[1],b)' "$out/bootstrap" $machine\n`,
+      { mode: 0o755 },
+    );
+    const pathBefore = process.env.PATH;
+    process.env.PATH = `${bin}:${pathBefore}`;
+    // RustFunction remembers, once per process, whether cargo lambda runs here.
+    Bundling.clearRunsLocallyCache();
+    try {
+      const keys = (['arm64', 'x86_64'] as const).map((architecture) => {
+        const outdir = tempDir('bundle');
+        const app = new App({ outdir, context: { architecture } });
+        const built = buildApp(app);
+        app.synth();
+        return assetKeys(Template.fromStack(built.stack));
+      });
+      assert.notDeepEqual(keys[0], keys[1]);
+      const calls = fs.readFileSync(log, 'utf8');
+      assert.match(calls, /lambda build .*--release.*--arm64.*--bin sg-egress-rule/);
+      assert.match(calls, /lambda build .*--release.*--x86-64.*--bin sg-egress-rule/);
+    } finally {
+      process.env.PATH = pathBefore;
+      Bundling.clearRunsLocallyCache();
+    }
+  });
+
+  it('a prebuilt bootstrap must be built for the architecture (ELF e_machine)', () => {
+    const dir = tempDir('code');
+    fs.writeFileSync(path.join(dir, 'bootstrap'), fakeElf(62));
+    synth({ functionCodePath: dir, architecture: 'x86_64' });
+    assert.throws(() => synth({ functionCodePath: dir, architecture: 'arm64' }), /context functionCodePath: .*bootstrap cannot run on arm64 \(ELF e_machine 183\): it is built for x86_64\. Build it with cargo lambda build --release --arm64/);
+    fs.writeFileSync(path.join(dir, 'bootstrap'), 'not a binary');
+    assert.throws(() => synth({ functionCodePath: dir, architecture: 'x86_64' }), /cannot run on x86_64 \(ELF e_machine 62\): it is not an ELF executable/);
   });
 });

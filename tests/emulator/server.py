@@ -337,10 +337,10 @@ class Emulator:
             if container is None:
                 raise RuntimeError(f"{action}: no {PAGINATED_EC2[action]} in moto's response")
             items = list(container)
-            if action == "DescribeSecurityGroups":
-                items += self.shared_group_elements(account, environ, namespace)
             for item in items:
                 container.remove(item)
+            if action == "DescribeSecurityGroups":
+                items += self.shared_group_elements(account, environ, namespace)
             cached = (root, container, namespace, items)
             with self.lock:
                 self.page_cache[key] = cached

@@ -36,7 +36,11 @@ impl Emulator {
             .args([script, "--port", "0"])
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            // SG_EGRESS_EMULATOR_STDERR=FILE keeps the emulator's own errors, for debugging.
+            .stderr(match std::env::var_os("SG_EGRESS_EMULATOR_STDERR") {
+                Some(path) => Stdio::from(std::fs::File::create(path).unwrap()),
+                None => Stdio::null(),
+            })
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {python} {script}: {e}"));
         let stdin = child.stdin.take().unwrap();
