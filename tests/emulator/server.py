@@ -158,6 +158,7 @@ class Emulator:
             self.put_calls = []  # every PutEvaluations request accepted
             self.calls = {}  # operation -> count
             self.calls_by_account = {}  # (operation, account) -> count
+            self.faulted = {}  # operation -> calls answered with an injected fault
             self.call_log = []  # operations in the order they arrived
             self.assume_role_calls = []  # RoleArn of every AssumeRole call
             self.assumable = set()  # role ARNs AssumeRole may assume
@@ -303,6 +304,8 @@ class Emulator:
                 if self.random.random() < rule.get("rate", 1.0):
                     if "times" in rule:
                         rule["times"] -= 1
+                    if rule["kind"] in ("throttle", "error"):
+                        self.faulted[operation] = self.faulted.get(operation, 0) + 1
                     return rule["kind"]
             else:
                 return None
@@ -656,7 +659,7 @@ class Emulator:
                 return json_response({"calls": self.put_calls})
         if name == "calls":
             with self.lock:
-                return json_response(dict(self.calls, byAccount=dict(self.calls_by_account)))
+                return json_response(dict(self.calls, byAccount=dict(self.calls_by_account), faulted=dict(self.faulted)))
         if name == "assume-role-calls":
             with self.lock:
                 return json_response({"roleArns": list(self.assume_role_calls)})
