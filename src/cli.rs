@@ -81,9 +81,18 @@ pub struct EvaluateArgs {
 pub struct ScanArgs {
     #[command(flatten)]
     pub common: CommonArgs,
-    /// AWS region (default: the SDK's usual chain, AWS_REGION, profile…)
-    #[arg(long)]
+    /// AWS region (default: the SDK's usual chain, AWS_REGION, profile…);
+    /// with --aggregator, the region the aggregator is in
+    #[arg(long, conflicts_with = "regions")]
     pub region: Option<String>,
+    /// Several regions of your account, comma-separated, or `all` (every
+    /// region enabled for the account, from DescribeRegions)
+    #[arg(long, value_name = "R1,R2|all", conflicts_with = "aggregator")]
+    pub regions: Option<String>,
+    /// Every account and region this AWS Config aggregator holds, through
+    /// SelectAggregateResourceConfig (no EC2 calls)
+    #[arg(long, value_name = "NAME")]
+    pub aggregator: Option<String>,
     /// Named profile from the shared AWS config files
     #[arg(long)]
     pub profile: Option<String>,
@@ -98,8 +107,14 @@ pub struct Failure(pub String);
 #[derive(Debug, Default)]
 pub struct Produced {
     pub evaluations: Vec<Evaluation>,
+    /// The account and region of each evaluation, when the run spans several
+    /// (a table shows them; JSON keeps the PutEvaluations shape).
+    pub places: Option<Vec<Place>>,
     pub incomplete: Option<String>,
 }
+
+/// Where a group lives: its account and region, when known.
+pub type Place = (Option<String>, Option<String>);
 
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(e: E) -> Self {
@@ -121,6 +136,7 @@ pub fn run(
             (
                 Produced {
                     evaluations,
+                    places: None,
                     incomplete: None,
                 },
                 args.common.output,
@@ -131,7 +147,8 @@ pub fn run(
     match result {
         Ok((produced, format)) => {
             let evaluations = produced.evaluations;
-            let rendered = render(&evaluations, format, color);
+            let rendered =
+                render_with_places(&evaluations, produced.places.as_deref(), format, color);
             if let Err(e) = stdout
                 .write_all(rendered.as_bytes())
                 .and_then(|_| stdout.flush())
@@ -159,16 +176,55 @@ pub fn run(
     }
 }
 
+/// What `scan`'s options ask for.
+#[cfg(feature = "aws")]
+fn scan_scope(args: &ScanArgs) -> Result<crate::handler::scan::Scope, Failure> {
+    use crate::handler::scan::Scope;
+    Ok(match (&args.aggregator, &args.regions) {
+        (Some(name), _) => Scope::Aggregator {
+            name: name.clone(),
+            region: args.region.clone(),
+        },
+        (None, Some(list)) if list.trim().eq_ignore_ascii_case("all") => Scope::AllRegions,
+        (None, Some(list)) => {
+            let regions: Vec<String> = list
+                .split(',')
+                .map(str::trim)
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+                .collect();
+            if let Some(bad) = regions.iter().find(|r| {
+                !r.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            }) {
+                return Err(Failure(format!(
+                    "--regions: {bad:?} is not a region name (e.g. us-east-1,eu-west-1, or all)"
+                )));
+            }
+            if regions.is_empty() {
+                return Err(Failure(
+                    "--regions: no region given (e.g. us-east-1,eu-west-1, or all)".to_string(),
+                ));
+            }
+            Scope::Regions(regions)
+        }
+        (None, None) => Scope::Region(args.region.clone()),
+    })
+}
+
 #[cfg(feature = "aws")]
 fn scan(args: &ScanArgs, stderr: &mut dyn Write) -> Result<Produced, Failure> {
+    use std::io::IsTerminal;
     let parameters = parse_parameters_option(&args.common.parameters)?.unwrap_or_default();
-    let scanned = crate::handler::scan::run(
-        args.region.clone(),
-        args.profile.clone(),
-        &parameters,
-        stderr,
-    )
-    .map_err(Failure)?;
+    let scope = scan_scope(args)?;
+    let spans_places = !matches!(scope, crate::handler::scan::Scope::Region(_));
+    let progress = std::io::stderr().is_terminal();
+    let scanned =
+        crate::handler::scan::run(scope, args.profile.clone(), &parameters, stderr, progress)
+            .map_err(Failure)?;
+    for note in &scanned.notes {
+        let _ = writeln!(stderr, "sg-egress: note: {note}");
+    }
     let incomplete = (!scanned.left_out.is_empty()).then(|| {
         format!(
             "{} groups could not be evaluated: {}",
@@ -181,8 +237,16 @@ fn scan(args: &ScanArgs, stderr: &mut dyn Write) -> Result<Produced, Failure> {
                 .join("; ")
         )
     });
+    let places = spans_places.then(|| {
+        scanned
+            .rows
+            .iter()
+            .map(|r| (r.account.clone(), r.region.clone()))
+            .collect()
+    });
     Ok(Produced {
-        evaluations: scanned.evaluations,
+        evaluations: scanned.rows.into_iter().map(|r| r.evaluation).collect(),
+        places,
         incomplete,
     })
 }
@@ -314,7 +378,11 @@ fn evaluate_inputs(
         .map_err(|e| Failure(format!("{name}: {e}")))?;
         for mut document in read_documents(&bytes).map_err(|e| Failure(format!("{name}: {e}")))? {
             if let Some(in_use) = &in_use {
-                for group in document.resources.iter_mut().filter_map(|r| r.group.as_mut()) {
+                for group in document
+                    .resources
+                    .iter_mut()
+                    .filter_map(|r| r.group.as_mut())
+                {
                     in_use.apply(group);
                 }
             }
@@ -373,6 +441,16 @@ pub fn read_documents(bytes: &[u8]) -> Result<Vec<Document>, String> {
 
 /// Renders evaluations as JSON (the PutEvaluations shape) or as a table.
 pub fn render(evaluations: &[Evaluation], format: OutputFormat, color: bool) -> String {
+    render_with_places(evaluations, None, format, color)
+}
+
+/// Like [`render`]; a table also shows each group's account and region.
+pub fn render_with_places(
+    evaluations: &[Evaluation],
+    places: Option<&[Place]>,
+    format: OutputFormat,
+    color: bool,
+) -> String {
     match format {
         OutputFormat::Json => {
             let mut out = serde_json::to_string_pretty(evaluations).expect("evaluations serialize");
@@ -386,8 +464,25 @@ pub fn render(evaluations: &[Evaluation], format: OutputFormat, color: bool) -> 
                 .max()
                 .unwrap_or(0)
                 .max("RESOURCE".len());
-            let mut out = format!("{:<width$}  {:<14}  REASON\n", "RESOURCE", "VERDICT");
-            for e in evaluations {
+            let place_of = |i: usize| -> Option<(String, String)> {
+                let (account, region) = places?.get(i)?;
+                Some((
+                    account.clone().unwrap_or_else(|| "-".to_string()),
+                    region.clone().unwrap_or_else(|| "-".to_string()),
+                ))
+            };
+            let mut out = if places.is_some() {
+                format!(
+                    "{:<12}  {:<14}  {:<width$}  {:<14}  REASON\n",
+                    "ACCOUNT", "REGION", "RESOURCE", "VERDICT"
+                )
+            } else {
+                format!("{:<width$}  {:<14}  REASON\n", "RESOURCE", "VERDICT")
+            };
+            for (i, e) in evaluations.iter().enumerate() {
+                if let Some((account, region)) = place_of(i) {
+                    out.push_str(&format!("{account:<12}  {region:<14}  "));
+                }
                 let verdict = format!("{:<14}", e.compliance_type.as_str());
                 let verdict = match (color, e.compliance_type) {
                     (false, _) => verdict,

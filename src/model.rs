@@ -15,7 +15,8 @@ pub const SECURITY_GROUP_TYPE: &str = "AWS::EC2::SecurityGroup";
 /// Relationship types whose presence in a configuration item proves that a
 /// group is in use (SPEC §7). Their absence proves nothing: Config records
 /// them only when the related type is recorded.
-pub const USE_PROVING_RELATIONSHIPS: [&str; 2] = ["AWS::EC2::NetworkInterface", "AWS::EC2::Instance"];
+pub const USE_PROVING_RELATIONSHIPS: [&str; 2] =
+    ["AWS::EC2::NetworkInterface", "AWS::EC2::Instance"];
 
 /// Whether a configuration item's relationships prove use (`InUse`) or
 /// cannot tell (`Unknown`).

@@ -381,7 +381,8 @@ pub fn fit_annotation(text: &str) -> Option<String> {
     if text.is_empty() {
         return None;
     }
-    let fits = |chars: usize, units: usize| chars <= MAX_ANNOTATION_CHARS && units <= MAX_ANNOTATION_CHARS;
+    let fits =
+        |chars: usize, units: usize| chars <= MAX_ANNOTATION_CHARS && units <= MAX_ANNOTATION_CHARS;
     if fits(text.chars().count(), text.encode_utf16().count()) {
         return Some(text.to_string());
     }

@@ -310,7 +310,10 @@ fn network_interfaces_tell_used_from_unused() {
     let input = format!("{unused}{used}");
     let parameters = r#"{"IgnoreUnusedGroups": true}"#;
     // Without the listing, nothing tells: both count as used.
-    let output = sg_egress(&["evaluate", "--parameters", parameters], Some(input.as_bytes()));
+    let output = sg_egress(
+        &["evaluate", "--parameters", parameters],
+        Some(input.as_bytes()),
+    );
     let verdicts: Vec<Value> = stdout_json(&output)
         .as_array()
         .unwrap()
@@ -373,7 +376,10 @@ fn awss_own_item_of_a_group_used_by_instances_is_never_unused() {
     let evaluations = stdout_json(&output);
     assert_eq!(evaluations[0]["ComplianceResourceId"], "sg-6fbb3807");
     assert_eq!(evaluations[0]["ComplianceType"], "COMPLIANT");
-    assert_eq!(evaluations[0]["OrderingTimestamp"], "2014-10-30T22:35:29.922Z");
+    assert_eq!(
+        evaluations[0]["OrderingTimestamp"],
+        "2014-10-30T22:35:29.922Z"
+    );
 }
 
 #[test]

@@ -466,7 +466,10 @@ async fn execution_role_is_assumed_in_the_member_account() {
         emulator.stored_in(MEMBER)["sg-0aaaaaaaaaaaaaaa1"]["ComplianceType"],
         "NON_COMPLIANT"
     );
-    assert!(emulator.stored().is_empty(), "nothing in the function's own account");
+    assert!(
+        emulator.stored().is_empty(),
+        "nothing in the function's own account"
+    );
     drop(token);
 }
 

@@ -27,7 +27,10 @@ fn sent_since(emulator: &Emulator, from: usize) -> BTreeMap<String, Value> {
     for call in &emulator.put_calls()[from..] {
         for e in call["evaluations"].as_array().unwrap() {
             let id = e["ComplianceResourceId"].as_str().unwrap().to_string();
-            assert!(out.insert(id.clone(), e.clone()).is_none(), "{id} sent twice");
+            assert!(
+                out.insert(id.clone(), e.clone()).is_none(),
+                "{id} sent twice"
+            );
         }
     }
     out
@@ -61,7 +64,11 @@ async fn an_item_without_interface_relationships_is_never_called_unused_without_
             &token,
         ));
         assert_eq!(outcome, "response", "{body}");
-        assert_eq!(last_sent(&emulator)[0]["ComplianceType"], verdict, "{group}");
+        assert_eq!(
+            last_sent(&emulator)[0]["ComplianceType"],
+            verdict,
+            "{group}"
+        );
         assert_eq!(emulator.calls("DescribeNetworkInterfaces") - before, 1);
     }
 
@@ -82,7 +89,8 @@ async fn an_item_without_interface_relationships_is_never_called_unused_without_
         {"resourceType": "AWS::EC2::Instance", "resourceId": "i-0123456789abcdef0", "name": "Is associated with Instance"}
     ]);
     let before = emulator.calls("DescribeNetworkInterfaces");
-    let (outcome, _) = emulator.invoke(&lambda_event(change_notification(item), parameters, &token));
+    let (outcome, _) =
+        emulator.invoke(&lambda_event(change_notification(item), parameters, &token));
     assert_eq!(outcome, "response");
     assert_eq!(last_sent(&emulator)[0]["ComplianceType"], "NON_COMPLIANT");
     assert_eq!(emulator.calls("DescribeNetworkInterfaces"), before);
@@ -102,10 +110,16 @@ async fn a_sweep_judges_owned_groups_only_and_one_bad_group_spoils_nothing_else(
         .group("via-list", Some(vec![prefix_list("-1", &list)]))
         .await;
     let via_unreadable = account
-        .group("via-unreadable", Some(vec![prefix_list("-1", &unreadable_list)]))
+        .group(
+            "via-unreadable",
+            Some(vec![prefix_list("-1", &unreadable_list)]),
+        )
         .await;
     let shared = member.group("shared-in", None).await;
-    emulator.control("share-group", json!({"account": MEMBER, "groupId": shared, "with": ACCOUNT}));
+    emulator.control(
+        "share-group",
+        json!({"account": MEMBER, "groupId": shared, "with": ACCOUNT}),
+    );
     emulator.control("corrupt-group", json!({"groupId": corrupt}));
     emulator.control(
         "deny",
@@ -119,15 +133,22 @@ async fn a_sweep_judges_owned_groups_only_and_one_bad_group_spoils_nothing_else(
         .map(|id| json!({"ComplianceResourceType": "AWS::EC2::SecurityGroup", "ComplianceResourceId": id,
                           "ComplianceType": "NON_COMPLIANT", "OrderingTimestamp": "2026-11-01T00:00:00.000Z"}))
         .collect();
-    emulator.control("seed-evaluations", json!({"rule": RULE, "evaluations": earlier}));
+    emulator.control(
+        "seed-evaluations",
+        json!({"rule": RULE, "evaluations": earlier}),
+    );
 
     let _function = emulator.function();
     let token = emulator.result_token();
-    let (outcome, body) = emulator.invoke(&lambda_event(scheduled_notification(), json!({}), &token));
+    let (outcome, body) =
+        emulator.invoke(&lambda_event(scheduled_notification(), json!({}), &token));
     assert_eq!(outcome, "error", "{body}");
     assert_eq!(body["errorType"], "GroupsNotEvaluated", "{body}");
     let message = body["errorMessage"].as_str().unwrap();
-    assert!(message.contains(&corrupt) && message.contains(&via_unreadable), "{message}");
+    assert!(
+        message.contains(&corrupt) && message.contains(&via_unreadable),
+        "{message}"
+    );
     assert!(message.contains(&unreadable_list), "{message}");
 
     let sent = sent_since(&emulator, 0);
@@ -139,11 +160,17 @@ async fn a_sweep_judges_owned_groups_only_and_one_bad_group_spoils_nothing_else(
         assert!(!sent.contains_key(id), "{id} must get no evaluation");
     }
     let stored = emulator.stored();
-    assert_eq!(stored[&corrupt]["ComplianceType"], "NON_COMPLIANT", "its earlier result stays");
+    assert_eq!(
+        stored[&corrupt]["ComplianceType"], "NON_COMPLIANT",
+        "its earlier result stays"
+    );
     assert_eq!(stored[&via_unreadable]["ComplianceType"], "NON_COMPLIANT");
 
     // Order: earlier results first, groups next; the clean-up is the last call.
-    let log = emulator.get("call-log")["operations"].as_array().unwrap().clone();
+    let log = emulator.get("call-log")["operations"]
+        .as_array()
+        .unwrap()
+        .clone();
     let position = |op: &str| log.iter().position(|o| o == op).unwrap();
     assert!(position("GetComplianceDetailsByConfigRule") < position("DescribeSecurityGroups"));
     let calls = emulator.put_calls();
@@ -159,12 +186,25 @@ async fn a_failed_cleanup_comes_after_every_evaluation_and_fails_the_invocation(
     let open = account.group("open", None).await;
     let _function = emulator.function();
     let token = emulator.result_token();
-    emulator.faults(json!([{"operation": "GetComplianceDetailsByConfigRule", "kind": "error", "rate": 1.0}]));
-    let (outcome, body) = emulator.invoke(&lambda_event(scheduled_notification(), json!({}), &token));
+    emulator.faults(
+        json!([{"operation": "GetComplianceDetailsByConfigRule", "kind": "error", "rate": 1.0}]),
+    );
+    let (outcome, body) =
+        emulator.invoke(&lambda_event(scheduled_notification(), json!({}), &token));
     assert_eq!(outcome, "error", "{body}");
     assert_eq!(body["errorType"], "AwsCallFailed");
-    assert!(body["errorMessage"].as_str().unwrap().contains("clean-up of deleted groups skipped"), "{body}");
-    assert_eq!(emulator.stored()[&open]["ComplianceType"], "NON_COMPLIANT", "sent before failing");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("clean-up of deleted groups skipped"),
+        "{body}"
+    );
+    assert_eq!(
+        emulator.stored()[&open]["ComplianceType"],
+        "NON_COMPLIANT",
+        "sent before failing"
+    );
 }
 
 #[tokio::test]
@@ -173,7 +213,8 @@ async fn an_empty_sweep_still_tells_config_the_rule_ran() {
     emulator.control("clear-groups", json!({}));
     let _function = emulator.function();
     let token = emulator.result_token();
-    let (outcome, body) = emulator.invoke(&lambda_event(scheduled_notification(), json!({}), &token));
+    let (outcome, body) =
+        emulator.invoke(&lambda_event(scheduled_notification(), json!({}), &token));
     assert_eq!(outcome, "response", "{body}");
     let calls = emulator.put_calls();
     assert_eq!(calls.len(), 1, "one PutEvaluations call");
@@ -187,12 +228,20 @@ async fn the_deadline_is_checked_while_reading_earlier_results() {
         .map(|i| json!({"ComplianceResourceType": "AWS::EC2::SecurityGroup", "ComplianceResourceId": format!("sg-{i:017x}"),
                         "ComplianceType": "COMPLIANT", "OrderingTimestamp": "2026-11-01T00:00:00.000Z"}))
         .collect();
-    emulator.control("seed-evaluations", json!({"rule": RULE, "evaluations": earlier}));
+    emulator.control(
+        "seed-evaluations",
+        json!({"rule": RULE, "evaluations": earlier}),
+    );
     let _function = emulator.function();
     let token = emulator.result_token();
-    emulator.faults(json!([{"operation": "GetComplianceDetailsByConfigRule", "kind": "slow", "delay": 2.0}]));
+    emulator.faults(
+        json!([{"operation": "GetComplianceDetailsByConfigRule", "kind": "slow", "delay": 2.0}]),
+    );
     let event = lambda_event(scheduled_notification(), json!({}), &token);
-    let answer = emulator.control("invoke", json!({"event": event, "deadlineSeconds": 9, "timeoutSeconds": 60}));
+    let answer = emulator.control(
+        "invoke",
+        json!({"event": event, "deadlineSeconds": 9, "timeoutSeconds": 60}),
+    );
     assert_eq!(answer["outcome"], "error", "{answer}");
     let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["errorType"], "DeadlineApproaching", "{body}");
@@ -239,11 +288,18 @@ async fn organization_rules_use_the_member_role_in_members_and_own_credentials_a
         &member_token,
     ));
     assert_eq!(outcome, "response", "{body}");
-    assert_eq!(emulator.assumed_roles(), vec![role.clone()], "assumed once, this role");
+    assert_eq!(
+        emulator.assumed_roles(),
+        vec![role.clone()],
+        "assumed once, this role"
+    );
     let stored = emulator.stored_in(MEMBER);
     assert_eq!(stored[&member_groups[0]]["ComplianceType"], "NON_COMPLIANT");
     assert_eq!(stored[&member_groups[1]]["ComplianceType"], "COMPLIANT");
-    assert!(!stored.contains_key(&home_group), "the member sweep saw only the member's groups");
+    assert!(
+        !stored.contains_key(&home_group),
+        "the member sweep saw only the member's groups"
+    );
     assert!(emulator.calls_in("DescribeSecurityGroups", MEMBER) >= 1);
 
     // The management account: no member role there; the function's own credentials.
@@ -255,10 +311,16 @@ async fn organization_rules_use_the_member_role_in_members_and_own_credentials_a
     ));
     assert_eq!(outcome, "response", "{body}");
     assert_eq!(emulator.assumed_roles().len(), 1, "no AssumeRole at home");
-    assert_eq!(emulator.stored_in(ACCOUNT)[&home_group]["ComplianceType"], "NON_COMPLIANT");
+    assert_eq!(
+        emulator.stored_in(ACCOUNT)[&home_group]["ComplianceType"],
+        "NON_COMPLIANT"
+    );
 
     // Another account without ExecutionRoleName fails at once, with no call.
-    let calls_before = emulator.get("call-log")["operations"].as_array().unwrap().len();
+    let calls_before = emulator.get("call-log")["operations"]
+        .as_array()
+        .unwrap()
+        .len();
     let (outcome, body) = emulator.invoke(&lambda_event_in(
         MEMBER,
         scheduled_notification(),
@@ -267,7 +329,13 @@ async fn organization_rules_use_the_member_role_in_members_and_own_credentials_a
     ));
     assert_eq!(outcome, "error");
     assert_eq!(body["errorType"], "InvalidRuleParameters");
-    assert!(body["errorMessage"].as_str().unwrap().contains("organization deployments need the rule parameter ExecutionRoleName"), "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("organization deployments need the rule parameter ExecutionRoleName"),
+        "{body}"
+    );
     // An ExecutionRoleName other than the deployed one is refused too.
     let (outcome, body) = emulator.invoke(&lambda_event_in(
         MEMBER,
@@ -277,8 +345,17 @@ async fn organization_rules_use_the_member_role_in_members_and_own_credentials_a
     ));
     assert_eq!(outcome, "error");
     assert_eq!(body["errorType"], "InvalidRuleParameters");
-    assert!(body["errorMessage"].as_str().unwrap().contains("not the role this function was deployed with"), "{body}");
-    let calls_after = emulator.get("call-log")["operations"].as_array().unwrap().len();
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("not the role this function was deployed with"),
+        "{body}"
+    );
+    let calls_after = emulator.get("call-log")["operations"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(calls_after, calls_before, "no AWS call for a refused event");
 }
 
@@ -289,7 +366,11 @@ async fn an_annotation_with_emoji_fits_256_utf16_units() {
     let group = account.group("expired", None).await;
     // An expired exemption: the annotation quotes the tag's value.
     account
-        .tag(&group, "sg-egress-exempt", &format!("2020-01-01 {}", "🔥".repeat(120)))
+        .tag(
+            &group,
+            "sg-egress-exempt",
+            &format!("2020-01-01 {}", "🔥".repeat(120)),
+        )
         .await;
     let _function = emulator.function();
     let token = emulator.result_token();
@@ -299,10 +380,18 @@ async fn an_annotation_with_emoji_fits_256_utf16_units() {
         &token,
     ));
     assert_eq!(outcome, "response", "{body}");
-    let annotation = emulator.stored()[&group]["Annotation"].as_str().unwrap().to_string();
-    assert!(annotation.encode_utf16().count() <= 256, "{}", annotation.encode_utf16().count());
+    let annotation = emulator.stored()[&group]["Annotation"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        annotation.encode_utf16().count() <= 256,
+        "{}",
+        annotation.encode_utf16().count()
+    );
     assert!(annotation.ends_with('…'));
-    assert!(annotation.starts_with("Exemption held through 2020-01-01, now expired: all traffic to 0.0.0.0/0"));
+    assert!(annotation
+        .starts_with("Exemption held through 2020-01-01, now expired: all traffic to 0.0.0.0/0"));
 }
 
 #[tokio::test]
@@ -339,12 +428,19 @@ async fn an_oversized_item_is_found_past_an_empty_first_page() {
     });
     let (outcome, body) = emulator.invoke(&lambda_event(summary, json!({}), &token));
     assert_eq!(outcome, "response", "{body}");
-    assert_eq!(emulator.calls("GetResourceConfigHistory"), 2, "the empty page, then the item");
+    assert_eq!(
+        emulator.calls("GetResourceConfigHistory"),
+        2,
+        "the empty page, then the item"
+    );
     assert_eq!(emulator.stored()[&group]["ComplianceType"], "NON_COMPLIANT");
 }
 
 fn remediation_function(emulator: &Emulator) -> Function {
-    emulator.function_with(&[("SG_EGRESS_MODE", "remediation"), ("SG_EGRESS_RULE_NAME", RULE)])
+    emulator.function_with(&[
+        ("SG_EGRESS_MODE", "remediation"),
+        ("SG_EGRESS_RULE_NAME", RULE),
+    ])
 }
 
 #[tokio::test]
@@ -364,13 +460,27 @@ async fn remediation_judges_with_the_rule_parameters_of_now() {
     let (outcome, body) = emulator.invoke(&json!({"GroupId": group, "DryRun": false}));
     assert_eq!(outcome, "response", "{body}");
     assert_eq!(body["Outcome"], "NothingToDo", "{body}");
-    assert!(body["Message"].as_str().unwrap().contains("Exempt: group"), "{body}");
-    assert_eq!(emulator.calls("DescribeConfigRules"), 2, "read at every run");
+    assert!(
+        body["Message"].as_str().unwrap().contains("Exempt: group"),
+        "{body}"
+    );
+    assert_eq!(
+        emulator.calls("DescribeConfigRules"),
+        2,
+        "read at every run"
+    );
 
     // A rule that does not exist fails, naming it.
-    let (outcome, body) = emulator.invoke(&json!({"GroupId": group, "ConfigRuleName": "no-such-rule"}));
+    let (outcome, body) =
+        emulator.invoke(&json!({"GroupId": group, "ConfigRuleName": "no-such-rule"}));
     assert_eq!(outcome, "error");
-    assert!(body["errorMessage"].as_str().unwrap().contains("no-such-rule"), "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("no-such-rule"),
+        "{body}"
+    );
 }
 
 #[tokio::test]
@@ -380,11 +490,20 @@ async fn a_dry_run_proves_the_role_may_revoke() {
     let group = account.group("open", None).await;
     emulator.config_rule_in(ACCOUNT, RULE, json!({}));
     let _function = remediation_function(&emulator);
-    emulator.control("deny", json!({"denials": [{"action": "RevokeSecurityGroupEgress"}]}));
+    emulator.control(
+        "deny",
+        json!({"denials": [{"action": "RevokeSecurityGroupEgress"}]}),
+    );
     let (outcome, body) = emulator.invoke(&json!({"GroupId": group, "DryRun": true}));
     assert_eq!(outcome, "error", "{body}");
     assert_eq!(body["errorType"], "AwsCallFailed");
-    assert!(body["errorMessage"].as_str().unwrap().contains("UnauthorizedOperation"), "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("UnauthorizedOperation"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

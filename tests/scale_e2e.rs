@@ -26,7 +26,11 @@ async fn twenty_thousand_groups_with_ten_percent_throttling() {
         .iter()
         .enumerate()
         .map(|(i, id)| {
-            let verdict = if i % 2 == 0 { "NON_COMPLIANT" } else { "COMPLIANT" };
+            let verdict = if i % 2 == 0 {
+                "NON_COMPLIANT"
+            } else {
+                "COMPLIANT"
+            };
             (id.as_str().unwrap().to_string(), verdict)
         })
         .collect();
@@ -58,7 +62,11 @@ async fn twenty_thousand_groups_with_ten_percent_throttling() {
     for call in emulator.put_calls() {
         for e in call["evaluations"].as_array().unwrap() {
             let id = e["ComplianceResourceId"].as_str().unwrap().to_string();
-            assert!(sent.insert(id.clone(), e["ComplianceType"].clone()).is_none(), "{id} sent twice");
+            assert!(
+                sent.insert(id.clone(), e["ComplianceType"].clone())
+                    .is_none(),
+                "{id} sent twice"
+            );
         }
     }
     assert_eq!(sent.len(), total, "every group evaluated");
@@ -72,11 +80,18 @@ async fn twenty_thousand_groups_with_ten_percent_throttling() {
         let faulted = |v: &serde_json::Value| v["faulted"][op].as_u64().unwrap_or(0);
         (count(&after) - count(&before)) - (faulted(&after) - faulted(&before))
     };
-    let throttled: u64 = ["DescribeSecurityGroups", "GetComplianceDetailsByConfigRule", "PutEvaluations"]
-        .iter()
-        .map(|op| after["faulted"][op].as_u64().unwrap_or(0))
-        .sum();
-    assert_eq!(succeeded("DescribeSecurityGroups"), total.div_ceil(1000) as u64);
+    let throttled: u64 = [
+        "DescribeSecurityGroups",
+        "GetComplianceDetailsByConfigRule",
+        "PutEvaluations",
+    ]
+    .iter()
+    .map(|op| after["faulted"][op].as_u64().unwrap_or(0))
+    .sum();
+    assert_eq!(
+        succeeded("DescribeSecurityGroups"),
+        total.div_ceil(1000) as u64
+    );
     assert_eq!(succeeded("GetComplianceDetailsByConfigRule"), 1);
     assert_eq!(succeeded("PutEvaluations"), total.div_ceil(100) as u64);
     assert_eq!(succeeded("DescribeNetworkInterfaces"), 0);

@@ -97,3 +97,164 @@ async fn scan_without_a_region_or_with_bad_parameters_exits_2() {
     assert!(output.stdout.is_empty());
     assert_eq!(emulator.calls("DescribeSecurityGroups"), 0);
 }
+
+fn by_id(output: &std::process::Output) -> std::collections::BTreeMap<String, Value> {
+    let evaluations: Vec<Value> = serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    evaluations
+        .into_iter()
+        .map(|e| (e["ComplianceResourceId"].as_str().unwrap().to_string(), e))
+        .collect()
+}
+
+#[tokio::test]
+async fn scan_several_regions_of_one_account() {
+    let emulator = Emulator::start();
+    let east = Account::new_at(&emulator, ACCOUNT, "us-east-1").await;
+    let west = Account::new_at(&emulator, ACCOUNT, "eu-west-1").await;
+    let open_east = east.group("open", None).await;
+    let closed_west = west.group("closed", Some(vec![])).await;
+    let output = scan(&emulator, &["--regions", "us-east-1,eu-west-1"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let found = by_id(&output);
+    assert_eq!(found[&open_east]["ComplianceType"], "NON_COMPLIANT");
+    assert_eq!(found[&closed_west]["ComplianceType"], "COMPLIANT");
+    assert_eq!(
+        found.len(),
+        east.all_group_ids().await.len() + west.all_group_ids().await.len()
+    );
+    let output = scan(
+        &emulator,
+        &["--regions", "us-east-1,eu-west-1", "--output", "table"],
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        text.starts_with("ACCOUNT       REGION          RESOURCE"),
+        "{text}"
+    );
+    let line = text.lines().find(|l| l.contains(&closed_west)).unwrap();
+    assert!(
+        line.starts_with(&format!("{ACCOUNT}  eu-west-1 ")),
+        "{line}"
+    );
+
+    let output = scan(&emulator, &["--regions", "us-east-1,Not A Region"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a region name"));
+}
+
+#[tokio::test]
+async fn scan_every_enabled_region() {
+    let emulator = Emulator::start();
+    let west = Account::new_at(&emulator, ACCOUNT, "eu-west-1").await;
+    let open_west = west.group("open", None).await;
+    let before = emulator.calls("DescribeSecurityGroups");
+    let output = scan(&emulator, &["--region", "us-east-1", "--regions", "all"]);
+    // --region and --regions do not go together.
+    assert_eq!(output.status.code(), Some(2));
+    let output = scan(&emulator, &["--regions", "all"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // No region in the environment: DescribeRegions needs one.
+    assert!(stderr.contains("no AWS region"), "{stderr}");
+    let output = Command::new(env!("CARGO_BIN_EXE_sg-egress"))
+        .args(["scan", "--regions", "all"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_ENDPOINT_URL", emulator.url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_REGION", "us-east-1")
+        .output()
+        .unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        by_id(&output)[&open_west]["ComplianceType"],
+        "NON_COMPLIANT"
+    );
+    assert_eq!(emulator.calls("DescribeRegions"), 1);
+    let regions = emulator.calls("DescribeSecurityGroups") - before;
+    assert!(regions > 10, "one sweep per enabled region ({regions})");
+}
+
+#[tokio::test]
+async fn scan_an_aggregator_over_two_accounts_and_two_regions() {
+    let emulator = Emulator::start();
+    let mut expected = std::collections::BTreeMap::new();
+    let mut sources = Vec::new();
+    for account in [ACCOUNT, MEMBER] {
+        for region in ["us-east-1", "eu-west-1"] {
+            let place = Account::new_at(&emulator, account, region).await;
+            let open = place.group("open", None).await;
+            let closed = place.group("closed", Some(vec![])).await;
+            expected.insert(open, ("NON_COMPLIANT", account, region));
+            expected.insert(closed, ("COMPLIANT", account, region));
+            for id in place.all_group_ids().await {
+                expected
+                    .entry(id)
+                    .or_insert(("NON_COMPLIANT", account, region));
+            }
+            sources.push(serde_json::json!([account, region]));
+        }
+    }
+    emulator.control(
+        "aggregator",
+        serde_json::json!({"name": "org", "sources": sources}),
+    );
+    let before = emulator.calls("DescribeSecurityGroups");
+    let output = scan(&emulator, &["--aggregator", "org", "--region", "us-east-1"]);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let found = by_id(&output);
+    assert_eq!(found.len(), expected.len());
+    for (id, (verdict, _, _)) in &expected {
+        assert_eq!(found[id]["ComplianceType"], *verdict, "{id}");
+    }
+    assert!(emulator.calls("SelectAggregateResourceConfig") >= 1);
+    assert_eq!(
+        emulator.calls("DescribeSecurityGroups") - before,
+        0,
+        "the scan reads Config's items, not EC2"
+    );
+    let output = scan(
+        &emulator,
+        &[
+            "--aggregator",
+            "org",
+            "--region",
+            "us-east-1",
+            "--output",
+            "table",
+        ],
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    for (id, (_, account, region)) in &expected {
+        let line = text.lines().find(|l| l.contains(id.as_str())).unwrap();
+        assert!(
+            line.starts_with(&format!("{account}  {region:<14}")),
+            "{line}"
+        );
+    }
+    let output = scan(
+        &emulator,
+        &["--aggregator", "nope", "--region", "us-east-1"],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("NoSuchConfigurationAggregatorException")
+    );
+}

@@ -467,7 +467,11 @@ fn every_spec_case() {
         if let Some(listing) = &c.interfaces {
             let mut in_use = GroupsInUse::new();
             read_network_interfaces(listing, "", &mut in_use).unwrap();
-            for group in documents.iter_mut().flat_map(|d| &mut d.resources).filter_map(|r| r.group.as_mut()) {
+            for group in documents
+                .iter_mut()
+                .flat_map(|d| &mut d.resources)
+                .filter_map(|r| r.group.as_mut())
+            {
                 in_use.apply(group);
             }
         }

@@ -170,6 +170,7 @@ export function readSettings(node: Node, purpose: Purpose = 'app'): Settings {
     const v = node.tryGetContext(key);
     return v === undefined ? fallback : v;
   };
+  if (get('hook', undefined) !== undefined) fail('hook', 'reserved for a later change; this version does not deploy a hook');
   const architecture = asString('architecture', get('architecture', 'arm64'));
   if (architecture !== 'arm64' && architecture !== 'x86_64') fail('architecture', `expected arm64 or x86_64, found ${JSON.stringify(architecture)}`);
   const frequency = asString('maximumExecutionFrequency', get('maximumExecutionFrequency', 'TwentyFour_Hours'));

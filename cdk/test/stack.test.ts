@@ -141,6 +141,7 @@ describe('context', () => {
       [{ ...ORG, ruleName: 'r'.repeat(50), regions: 'ap-southeast-3' }, /ruleName: the function role name r+-function-ap-southeast-3 would be over IAM's 64 characters/],
       [{ ruleParameters: { ExecutionRoleName: 'x' } }, /ruleParameters\.ExecutionRoleName: only for organization mode/],
       [{ automaticRemediation: true }, /automaticRemediation: needs remediation to be true/],
+      [{ hook: true }, /context hook: reserved for a later change/],
       [{ remediation: true, ...ORG }, /remediation: an organization rule cannot carry/],
       [{ remediation: true, remediationKeepEgress: 'https' }, /remediationKeepEgress: expected PROTOCOL:PORT/],
       [{ functionCodePath: '/nonexistent' }, /functionCodePath: \/nonexistent holds no bootstrap/],

@@ -114,7 +114,9 @@ pub async fn put_evaluations_in_batches(
     let batches: Vec<Vec<SdkEvaluation>> = if sdk.is_empty() {
         vec![Vec::new()]
     } else {
-        sdk.chunks(PUT_EVALUATIONS_BATCH).map(<[_]>::to_vec).collect()
+        sdk.chunks(PUT_EVALUATIONS_BATCH)
+            .map(<[_]>::to_vec)
+            .collect()
     };
     let count = batches.len();
     let mut batches = batches.into_iter();

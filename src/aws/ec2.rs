@@ -101,12 +101,8 @@ pub async fn group_in_use(
         let Some(page) = pages.next().await else {
             return Ok(false);
         };
-        let page = page.map_err(|e| {
-            describe(
-                &format!("ec2:DescribeNetworkInterfaces for {group_id}"),
-                e,
-            )
-        })?;
+        let page = page
+            .map_err(|e| describe(&format!("ec2:DescribeNetworkInterfaces for {group_id}"), e))?;
         if !page.network_interfaces().is_empty() {
             return Ok(true);
         }
@@ -181,4 +177,21 @@ async fn list_entries(
                 .map(str::to_string),
         );
     }
+}
+
+/// The regions enabled for the account (`DescribeRegions`), sorted.
+pub async fn enabled_regions(client: &aws_sdk_ec2::Client) -> Result<Vec<String>, Error> {
+    let response = client
+        .describe_regions()
+        .send()
+        .await
+        .map_err(|e| describe("ec2:DescribeRegions", e))?;
+    let mut regions: Vec<String> = response
+        .regions()
+        .iter()
+        .filter_map(|r| r.region_name())
+        .map(str::to_string)
+        .collect();
+    regions.sort();
+    Ok(regions)
 }

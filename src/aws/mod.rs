@@ -1,6 +1,7 @@
 //! Thin adapters over the AWS SDK clients: paginate, batch, retry, assume the
 //! member-account role. No decisions are made here.
 
+pub mod aggregator;
 pub mod config;
 pub mod ec2;
 pub mod remediate;

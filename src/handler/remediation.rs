@@ -107,7 +107,8 @@ pub async fn remediate(
             )
         })?
         .to_string();
-    let parameters = Parameters::from_json_text(&rule_parameters(&clients.config, &rule_name).await?)?;
+    let parameters =
+        Parameters::from_json_text(&rule_parameters(&clients.config, &rule_name).await?)?;
     let group_id = &request.group_id;
     let (group, prefix_lists) = read_group(clients, &parameters, group_id).await?;
     let today = now.date_naive();
@@ -121,23 +122,24 @@ pub async fn remediate(
         revoked: Vec::new(),
         added: Vec::new(),
     };
-    let (revoke, add, finding, note) = match plan(&group, &parameters, &prefix_lists, today, &request.keep) {
-        Plan::NothingToDo { reason } => {
-            tracing::info!(group = %group_id, "nothing to remediate");
-            outcome.message = Some(reason);
-            return Ok(outcome);
-        }
-        Plan::Refuse { reason } => {
-            tracing::warn!(group = %group_id, "remediation refused");
-            return Err(Failure::RemediationRefused(reason));
-        }
-        Plan::Revoke {
-            revoke,
-            add,
-            finding,
-            note,
-        } => (revoke, add, finding, note),
-    };
+    let (revoke, add, finding, note) =
+        match plan(&group, &parameters, &prefix_lists, today, &request.keep) {
+            Plan::NothingToDo { reason } => {
+                tracing::info!(group = %group_id, "nothing to remediate");
+                outcome.message = Some(reason);
+                return Ok(outcome);
+            }
+            Plan::Refuse { reason } => {
+                tracing::warn!(group = %group_id, "remediation refused");
+                return Err(Failure::RemediationRefused(reason));
+            }
+            Plan::Revoke {
+                revoke,
+                add,
+                finding,
+                note,
+            } => (revoke, add, finding, note),
+        };
     let ids: Vec<String> = revoke
         .iter()
         .map(|r| r.security_group_rule_id.clone())
@@ -167,7 +169,8 @@ async fn read_group(
     group_id: &str,
 ) -> Result<(GroupRules, KnownPrefixLists), Failure> {
     let (group, rules) = read_group_rules(&clients.ec2, group_id).await?;
-    let prefix_lists = prefix_lists_for(&clients.ec2, parameters, [&group], Deadline::none()).await?;
+    let prefix_lists =
+        prefix_lists_for(&clients.ec2, parameters, [&group], Deadline::none()).await?;
     let group = GroupRules::new(group, rules).map_err(Failure::InvalidEvent)?;
     Ok((group, prefix_lists))
 }

@@ -66,7 +66,15 @@ pub async fn handle(
     let (trigger, evaluation) = match event.trigger {
         Trigger::Change(resource) => (
             "change",
-            evaluate_item(&clients, &resource, &parameters, fallback_time, now, deadline).await?,
+            evaluate_item(
+                &clients,
+                &resource,
+                &parameters,
+                fallback_time,
+                now,
+                deadline,
+            )
+            .await?,
         ),
         Trigger::Oversized(summary) => {
             let resource = match summary.not_applicable_resource() {
@@ -83,8 +91,15 @@ pub async fn handle(
             };
             (
                 "oversized",
-                evaluate_item(&clients, &resource, &parameters, fallback_time, now, deadline)
-                    .await?,
+                evaluate_item(
+                    &clients,
+                    &resource,
+                    &parameters,
+                    fallback_time,
+                    now,
+                    deadline,
+                )
+                .await?,
             )
         }
         Trigger::Scheduled => {
@@ -104,7 +119,8 @@ pub async fn handle(
         Trigger::NotDetective(mode) => return Ok(not_detective(&mode)),
     };
     let evaluations = [evaluation];
-    let batches = put_evaluations_in_batches(&clients.config, &token, &evaluations, deadline).await?;
+    let batches =
+        put_evaluations_in_batches(&clients.config, &token, &evaluations, deadline).await?;
     Ok(log_sent(trigger, &evaluations, batches, &token))
 }
 

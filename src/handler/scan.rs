@@ -1,26 +1,63 @@
 //! `sg-egress scan`: the sweep the Lambda makes on a schedule, run from a
-//! workstation with the default credential chain, printing instead of sending.
+//! workstation with the default credential chain, printing instead of
+//! sending: one region, several, every enabled region, or every account and
+//! region an AWS Config aggregator holds.
 
 use super::sweep::sweep;
+use crate::aws::aggregator::select_security_groups;
+use crate::aws::ec2::enabled_regions;
 use crate::aws::sts::caller_account;
 use crate::aws::{load_sdk_config, Clients, Deadline};
-use crate::verdict::Evaluation;
+use crate::json::Node;
+use crate::sources::config_item::read_item;
+use crate::verdict::{evaluate, Evaluation, KnownPrefixLists};
 use crate::Parameters;
+use serde_json::Value;
 use std::io::Write;
 
-/// What a scan found: the evaluations, and the groups it could not evaluate.
-#[derive(Debug, Default)]
-pub struct ScanResult {
-    pub evaluations: Vec<Evaluation>,
-    pub left_out: Vec<(String, String)>,
+/// What a scan covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    /// One region (`None`: the SDK's usual chain, AWS_REGION, profile…).
+    Region(Option<String>),
+    /// These regions of the caller's account.
+    Regions(Vec<String>),
+    /// Every region enabled for the caller's account.
+    AllRegions,
+    /// Every account and region an AWS Config aggregator holds (queried in
+    /// the region of `Region`'s chain, where the aggregator lives).
+    Aggregator {
+        name: String,
+        region: Option<String>,
+    },
 }
 
-/// Sweeps the groups the caller's account owns in the region.
+/// One evaluation, with where its group lives when the scan spans more than
+/// one place.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub evaluation: Evaluation,
+}
+
+/// What a scan found.
+#[derive(Debug, Default)]
+pub struct ScanResult {
+    pub rows: Vec<Row>,
+    /// Groups that could not be evaluated, and why.
+    pub left_out: Vec<(String, String)>,
+    /// What the scan could not see, for the user (stderr).
+    pub notes: Vec<String>,
+}
+
+/// Runs a scan. `progress` writes how far it got to `stderr` (for a terminal).
 pub fn run(
-    region: Option<String>,
+    scope: Scope,
     profile: Option<String>,
     parameters: &Parameters,
     stderr: &mut dyn Write,
+    progress: bool,
 ) -> Result<ScanResult, String> {
     if let Some(role) = &parameters.execution_role_name {
         let _ = writeln!(stderr, "sg-egress: note: ExecutionRoleName {role} is ignored by scan, which uses your own credentials");
@@ -30,28 +67,155 @@ pub fn run(
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     runtime.block_on(async {
-        let sdk_config = load_sdk_config(region, profile).await;
-        if sdk_config.region().is_none() {
-            return Err("no AWS region: pass --region or set AWS_REGION".to_string());
+        let mut report = |text: String| {
+            if progress {
+                let _ = write!(stderr, "\r\x1b[2Ksg-egress: {text}");
+                let _ = stderr.flush();
+            }
+        };
+        let result = match scope {
+            Scope::Aggregator { name, region } => {
+                scan_aggregator(&name, region, profile, parameters, &mut report).await
+            }
+            Scope::Region(region) => {
+                scan_regions(vec![region], profile, parameters, &mut report).await
+            }
+            Scope::Regions(regions) => {
+                scan_regions(
+                    regions.into_iter().map(Some).collect(),
+                    profile,
+                    parameters,
+                    &mut report,
+                )
+                .await
+            }
+            Scope::AllRegions => {
+                let base = configured(None, profile.clone()).await?;
+                let regions = enabled_regions(&aws_sdk_ec2::Client::new(&base))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                scan_regions(
+                    regions.into_iter().map(Some).collect(),
+                    profile,
+                    parameters,
+                    &mut report,
+                )
+                .await
+            }
+        };
+        if progress {
+            let _ = writeln!(stderr);
         }
-        let account = caller_account(&sdk_config)
-            .await
-            .map_err(|e| e.to_string())?;
-        let clients = Clients::new(&sdk_config);
+        result
+    })
+}
+
+/// The SDK configuration for a region; an error when no region is known.
+async fn configured(
+    region: Option<String>,
+    profile: Option<String>,
+) -> Result<aws_config::SdkConfig, String> {
+    let config = load_sdk_config(region, profile).await;
+    if config.region().is_none() {
+        return Err("no AWS region: pass --region or set AWS_REGION".to_string());
+    }
+    Ok(config)
+}
+
+/// Sweeps the groups the caller's account owns in each region, in turn.
+async fn scan_regions(
+    regions: Vec<Option<String>>,
+    profile: Option<String>,
+    parameters: &Parameters,
+    report: &mut dyn FnMut(String),
+) -> Result<ScanResult, String> {
+    let several = regions.len() > 1;
+    let mut result = ScanResult::default();
+    let mut account: Option<String> = None;
+    for (index, region) in regions.iter().enumerate() {
+        let config = configured(region.clone(), profile.clone()).await?;
+        let region_name = config.region().map(|r| r.to_string());
+        report(format!(
+            "scanning {} ({} of {})",
+            region_name.as_deref().unwrap_or("?"),
+            index + 1,
+            regions.len()
+        ));
+        if account.is_none() {
+            account = Some(caller_account(&config).await.map_err(|e| e.to_string())?);
+        }
         let now = chrono::Utc::now();
         let swept = sweep(
-            &clients,
+            &Clients::new(&config),
             parameters,
-            Some(&account),
+            account.as_deref(),
             now,
             now,
             Deadline::none(),
         )
         .await
-        .map_err(|e| e.to_string())?;
-        Ok(ScanResult {
-            evaluations: swept.evaluations,
-            left_out: swept.left_out,
-        })
+        .map_err(|e| match (&region_name, several) {
+            (Some(r), true) => format!("{r}: {e}"),
+            _ => e.to_string(),
+        })?;
+        result
+            .rows
+            .extend(swept.evaluations.into_iter().map(|evaluation| Row {
+                account: account.clone(),
+                region: region_name.clone(),
+                evaluation,
+            }));
+        result.left_out.extend(swept.left_out);
+    }
+    Ok(result)
+}
+
+/// Evaluates every security group an aggregator holds. Only Config's items
+/// are read: prefix lists cannot be resolved in other accounts (they count as
+/// restricted, and the groups that name one are listed in a note), and a
+/// group counts as used unless its item's relationships prove use.
+async fn scan_aggregator(
+    name: &str,
+    region: Option<String>,
+    profile: Option<String>,
+    parameters: &Parameters,
+    report: &mut dyn FnMut(String),
+) -> Result<ScanResult, String> {
+    let config = configured(region, profile).await?;
+    let client = aws_sdk_config::Client::new(&config);
+    let rows = select_security_groups(&client, name, Deadline::none(), |n| {
+        report(format!("read {n} security groups from aggregator {name}"))
     })
+    .await
+    .map_err(|e| e.to_string())?;
+    let now = chrono::Utc::now();
+    let mut result = ScanResult::default();
+    let mut with_prefix_lists = Vec::new();
+    for (index, text) in rows.iter().enumerate() {
+        let place = format!("SelectAggregateResourceConfig.Results[{index}]");
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| format!("{place}: not valid JSON: {e}"))?;
+        let resource = read_item(&Node::root(&value, &place), false).map_err(|e| e.to_string())?;
+        if let Some(group) = &resource.group {
+            if group.egress.iter().any(|p| !p.prefix_list_ids.is_empty()) {
+                with_prefix_lists.push(group.group_id.clone());
+            }
+        }
+        let text_of = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
+        result.rows.push(Row {
+            account: text_of("accountId"),
+            region: text_of("awsRegion"),
+            evaluation: evaluate(&resource, parameters, &KnownPrefixLists::new(), now, now),
+        });
+    }
+    if !with_prefix_lists.is_empty() {
+        result.notes.push(format!(
+            "prefix lists are not resolved through an aggregator and count as restricted; these groups name one (scan their accounts with `sg-egress scan --region …` to resolve them): {}",
+            with_prefix_lists.join(", ")
+        ));
+    }
+    if parameters.ignore_unused_groups {
+        result.notes.push("IgnoreUnusedGroups: through an aggregator a group counts as used unless its item's relationships prove use (no network interfaces are read)".to_string());
+    }
+    Ok(result)
 }

@@ -135,7 +135,10 @@ pub async fn send_sweep(
     let cleanup: Result<(), Error> = match previous {
         Ok(previous) => {
             let stale = stale_evaluations(&previous, &swept.seen, request.ordering_time);
-            tracing::info!(stale = stale.len(), "groups judged before that no longer exist");
+            tracing::info!(
+                stale = stale.len(),
+                "groups judged before that no longer exist"
+            );
             if stale.is_empty() {
                 Ok(())
             } else {
@@ -146,8 +149,11 @@ pub async fn send_sweep(
                         summary.put_evaluations_calls += calls;
                     })
                     .map_err(|e| {
-                        format!("marking {} deleted groups NOT_APPLICABLE failed: {e}", stale.len())
-                            .into()
+                        format!(
+                            "marking {} deleted groups NOT_APPLICABLE failed: {e}",
+                            stale.len()
+                        )
+                        .into()
                     })
             }
         }

@@ -70,6 +70,10 @@ REGION = "us-east-1"
 # The role the tests themselves assume to set up other accounts' resources.
 HARNESS_ROLE = "emulator-harness"
 ACCESS_KEY = re.compile(r"Credential=([A-Za-z0-9]+)/")
+SIGNED_REGION = re.compile(r"Credential=[^/]+/[^/]+/([^/]+)/")
+# The emulator's own reads (to build Config's items) carry this header: they
+# are neither counted nor faulted.
+INTERNAL = "x-emulator-internal"
 
 
 def json_response(body, status=200):
@@ -163,6 +167,7 @@ class Emulator:
             self.assume_role_calls = []  # RoleArn of every AssumeRole call
             self.assumable = set()  # role ARNs AssumeRole may assume
             self.config_rules = {}  # (account, rule name) -> InputParameters text
+            self.aggregators = {}  # (account, name) -> [(source account, source region)]
             self.recorded_related_types = set()  # related types Config records
             self.histories = {}  # (account, group id) -> [item, ...], oldest first
             self.empty_first_pages = set()  # (account, group id) answered first with an empty page
@@ -226,7 +231,7 @@ class Emulator:
             return handler(params, fault, account)
         form = parse_qs(body.decode("utf-8", "replace")) if body else {}
         action = (form.get("Action") or request.args.getlist("Action") or [""])[0]
-        if not action:
+        if not action or request.headers.get(INTERNAL):
             return None
         self.count(action, account)
         fault = self.fault_for(action)
@@ -240,7 +245,8 @@ class Emulator:
             with self.lock:
                 self.page_cache.clear()
         if action in PAGINATED_EC2 and "MaxResults" in form:
-            return self.paginate_ec2(action, form, environ, account)
+            region = SIGNED_REGION.search(request.headers.get("Authorization", ""))
+            return self.paginate_ec2(action, form, environ, account, region.group(1) if region else REGION)
         if action in ("DescribeSecurityGroups", "DescribeSecurityGroupRules"):
             return self.maybe_stale_read(action, form, environ)
         if action == "RevokeSecurityGroupEgress" and form.get("DryRun", ["false"])[0] != "true":
@@ -322,12 +328,12 @@ class Emulator:
         return ec2_error("InternalError", "An internal error has occurred", 500)
 
     # ---- EC2 -------------------------------------------------------------
-    def paginate_ec2(self, action, form, environ, account):
+    def paginate_ec2(self, action, form, environ, account, region):
         max_results = int(form["MaxResults"][0])
         page_size = min(max_results, self.page_sizes.get(action, max_results))
         start = int(form.get("NextToken", ["0"])[0])
         rest = {k: v for k, v in form.items() if k not in ("MaxResults", "NextToken")}
-        key = (account, action, urlencode(sorted(rest.items()), doseq=True))
+        key = (account, region, action, urlencode(sorted(rest.items()), doseq=True))
         with self.lock:
             cached = self.page_cache.get(key)
         if cached is None:
@@ -405,10 +411,10 @@ class Emulator:
                     self.stale_left[(action, group)] = self.stale_reads
         return Response(raw, status=status, content_type="text/xml")
 
-    def ec2_client(self, account=DEFAULT_ACCOUNT):
+    def ec2_client(self, account=DEFAULT_ACCOUNT, region=REGION):
         client = boto3.client(
             "ec2",
-            region_name=REGION,
+            region_name=region,
             endpoint_url=f"http://127.0.0.1:{self.port}",
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
@@ -416,6 +422,7 @@ class Emulator:
 
         def add_account(request, **kwargs):
             request.headers["x-moto-account-id"] = account
+            request.headers[INTERNAL] = "1"
 
         client.meta.events.register("before-sign.ec2.*", add_account)
         return client
@@ -529,6 +536,33 @@ class Emulator:
             body["nextToken"] = f"page-{start + limit}"
         return json_response(body)
 
+    def config_SelectAggregateResourceConfig(self, params, fault, account):
+        name = params["ConfigurationAggregatorName"]
+        with self.lock:
+            sources = self.aggregators.get((account, name))
+        if sources is None:
+            return config_error("NoSuchConfigurationAggregatorException", f"The configuration aggregator does not exist. Check the configuration aggregator name and try again. ({name})")
+        expression = params["Expression"]
+        match = re.fullmatch(r"SELECT (.+) WHERE resourceType = 'AWS::EC2::SecurityGroup'", expression.strip())
+        if match is None:
+            return config_error("InvalidExpressionException", f"The emulator answers only SELECT … WHERE resourceType = 'AWS::EC2::SecurityGroup', not {expression!r}")
+        fields = [f.strip() for f in match.group(1).split(",")]
+        rows = []
+        for source_account, source_region in sources:
+            ec2 = self.ec2_client(source_account, source_region)
+            for group in ec2.describe_security_groups()["SecurityGroups"]:
+                item = self.configuration_item(group["GroupId"], source_account, source_region)
+                if item is None:
+                    continue
+                item = dict(item, accountId=item["awsAccountId"], tags=[{"key": k, "value": v} for k, v in item["tags"].items()])
+                rows.append(json.dumps({f: item[f] for f in fields if f in item}))
+        page_size = min(params.get("MaxResults") or params.get("Limit") or 100, 100)
+        start = int(params.get("NextToken") or 0)
+        body = {"Results": rows[start : start + page_size], "QueryInfo": {"SelectFields": [{"Name": f} for f in fields]}}
+        if start + page_size < len(rows):
+            body["NextToken"] = str(start + page_size)
+        return json_response(body)
+
     def history(self, account, group_id):
         """The group's recorded history, oldest first: what was recorded,
         then the group as EC2 has it now (recorded if it changed), or a
@@ -546,10 +580,10 @@ class Emulator:
                 history.append(current)
             return list(history)
 
-    def configuration_item(self, group_id, account=DEFAULT_ACCOUNT):
+    def configuration_item(self, group_id, account=DEFAULT_ACCOUNT, region=REGION):
         """The group's configuration item (event form) as Config would record
         it now, or None when EC2 says the group does not exist."""
-        ec2 = self.ec2_client(account)
+        ec2 = self.ec2_client(account, region)
         try:
             group = ec2.describe_security_groups(GroupIds=[group_id])["SecurityGroups"][0]
         except ClientError as e:
@@ -576,11 +610,11 @@ class Emulator:
             "configurationItemCaptureTime": iso(now),
             "configurationItemStatus": "OK",
             "configurationStateId": str(int(now * 1000)),
-            "ARN": f"arn:aws:ec2:{REGION}:{owner}:security-group/{group_id}",
+            "ARN": f"arn:aws:ec2:{region}:{owner}:security-group/{group_id}",
             "resourceType": "AWS::EC2::SecurityGroup",
             "resourceId": group_id,
             "resourceName": group.get("GroupName"),
-            "awsRegion": REGION,
+            "awsRegion": region,
             "availabilityZone": "Not Applicable",
             "tags": {t["Key"]: t["Value"] for t in group.get("Tags", [])},
             "relatedEvents": [],
@@ -670,6 +704,10 @@ class Emulator:
         if name == "config-rule":
             with self.lock:
                 self.config_rules[(account, body["ruleName"])] = body.get("inputParameters")
+            return json_response({})
+        if name == "aggregator":
+            with self.lock:
+                self.aggregators[(account, body["name"])] = [(a, r) for a, r in body["sources"]]
             return json_response({})
         if name == "recorded-types":
             with self.lock:

@@ -214,9 +214,13 @@ impl Emulator {
     }
 
     async fn sdk_config(&self) -> aws_config::SdkConfig {
+        self.sdk_config_at("us-east-1").await
+    }
+
+    async fn sdk_config_at(&self, region: &str) -> aws_config::SdkConfig {
         aws_config::defaults(BehaviorVersion::latest())
             .endpoint_url(self.url())
-            .region(Region::new("us-east-1"))
+            .region(Region::new(region.to_string()))
             .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
             .load()
             .await
@@ -225,10 +229,15 @@ impl Emulator {
     /// An EC2 client of another account, through the harness's own role
     /// there (the function never uses it).
     pub async fn ec2_in(&self, account: &str) -> aws_sdk_ec2::Client {
+        self.ec2_at(account, "us-east-1").await
+    }
+
+    /// An EC2 client of `account` in `region`.
+    pub async fn ec2_at(&self, account: &str, region: &str) -> aws_sdk_ec2::Client {
+        let base = self.sdk_config_at(region).await;
         if account == ACCOUNT {
-            return self.ec2().await;
+            return aws_sdk_ec2::Client::new(&base);
         }
-        let base = self.sdk_config().await;
         let provider = aws_config::sts::AssumeRoleProvider::builder(format!(
             "arn:aws:iam::{account}:role/emulator-harness"
         ))
@@ -238,7 +247,9 @@ impl Emulator {
         .await;
         let config = base
             .to_builder()
-            .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(provider))
+            .credentials_provider(aws_sdk_ec2::config::SharedCredentialsProvider::new(
+                provider,
+            ))
             .build();
         aws_sdk_ec2::Client::new(&config)
     }
@@ -396,7 +407,12 @@ impl Account {
 
     /// Set-up in another account of the organization.
     pub async fn new_in(emulator: &Emulator, account: &str) -> Account {
-        let ec2 = emulator.ec2_in(account).await;
+        Account::new_at(emulator, account, "us-east-1").await
+    }
+
+    /// Set-up in an account and region.
+    pub async fn new_at(emulator: &Emulator, account: &str, region: &str) -> Account {
+        let ec2 = emulator.ec2_at(account, region).await;
         let vpc = ec2
             .create_vpc()
             .cidr_block("10.0.0.0/16")
