@@ -78,7 +78,7 @@ fn every_bundled_event_prints_put_evaluations_input() {
         (
             "events/rule-parameters.json",
             0,
-            json!([["sg-0b1c2d3e4f5a60718", "COMPLIANT", "Exempt: tag sg-egress-exempt=\"2027-03-31 CHG-4411 outbound proxy\" holds through 2027-03-31 (all traffic to 0.0.0.0/0)"]]),
+            json!([["sg-0b1c2d3e4f5a60718", "COMPLIANT", "Exempt: tag sg-egress-exempt=\"2099-12-31 CHG-4411 outbound proxy\" holds through 2099-12-31 (all traffic to 0.0.0.0/0)"]]),
         ),
     ];
     for (file, code, rows) in expected {
@@ -104,6 +104,64 @@ fn every_bundled_event_prints_put_evaluations_input() {
             })
             .collect();
         assert_eq!(Value::Array(got), rows, "{file}");
+    }
+}
+
+/// Dated exemptions in the samples and fixtures are either long past (an
+/// expired exemption, by design) or far ahead, so that no test and no README
+/// sample changes its verdict on a date.
+#[test]
+fn samples_do_not_depend_on_today() {
+    fn walk(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "json") {
+                out.push(path);
+            }
+        }
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    walk(&root.join("events"), &mut files);
+    walk(&root.join("tests/fixtures"), &mut files);
+    let year_of = first_date_year();
+    let mut near = Vec::new();
+    for file in &files {
+        let text = std::fs::read_to_string(file).unwrap();
+        for (at, _) in text.match_indices("sg-egress-exempt") {
+            let window: String = text[at..].chars().take(80).collect();
+            if let Some(year) = year_of(&window) {
+                if (2025..2090).contains(&year) {
+                    near.push(format!("{}: {window}", file.display()));
+                }
+            }
+        }
+    }
+    assert!(files.len() > 10, "{} files", files.len());
+    assert!(
+        near.is_empty(),
+        "dated exemptions that expire within the tests' lifetime:\n{}",
+        near.join("\n")
+    );
+}
+
+/// The year of the first `YYYY-MM-DD` in a text.
+fn first_date_year() -> impl Fn(&str) -> Option<i32> {
+    |text: &str| {
+        let bytes = text.as_bytes();
+        (0..bytes.len().saturating_sub(9)).find_map(|i| {
+            let d = &bytes[i..i + 10];
+            let shaped = d.iter().enumerate().all(|(j, b)| {
+                if j == 4 || j == 7 {
+                    *b == b'-'
+                } else {
+                    b.is_ascii_digit()
+                }
+            });
+            shaped.then(|| std::str::from_utf8(&d[..4]).unwrap().parse().unwrap())
+        })
     }
 }
 
