@@ -1,39 +1,51 @@
 //! Entry points of the fuzz targets (`fuzz/`), kept in the crate so that the
 //! regression inputs in `tests/fuzz_regressions/` run through exactly the same
-//! code in `cargo test`. Each takes arbitrary bytes and must never panic.
+//! code in `cargo test`. Each takes arbitrary bytes and must never panic; each
+//! returns what it decided (the verdicts, or why the input was refused), so
+//! that a regression input can be held to its expected outcome.
 
 use crate::cli::{read_documents, render, OutputFormat};
 use crate::event::{ConfigEvent, Trigger};
 use crate::json::Node;
-use crate::verdict::{evaluate, KnownPrefixLists};
+use crate::verdict::{evaluate, Compliance, Evaluation, KnownPrefixLists};
 use crate::{evaluate_document, Parameters};
 use chrono::{TimeZone, Utc};
 use serde_json::Value;
 
+/// What an entry point decided: each evaluated resource's id and verdict, or
+/// why the input was refused.
+pub type Outcome = Result<Vec<(String, Compliance)>, String>;
+
+/// An annotation PutEvaluations accepts: 1 to 256 characters and UTF-16 units.
+fn assert_annotation_fits(e: &Evaluation) {
+    assert!(e.annotation.as_ref().is_none_or(|a| {
+        (1..=256).contains(&a.chars().count()) && a.encode_utf16().count() <= 256
+    }));
+}
+
 /// Decodes bytes as a Config Lambda event (or, when the first byte is 0x01, the
 /// rest as the text of its double-encoded `invokingEvent`) and evaluates what
 /// it holds.
-/// Returns whether it decoded.
-pub fn decode_and_evaluate_event(data: &[u8]) -> bool {
+pub fn decode_and_evaluate_event(data: &[u8]) -> Outcome {
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
     let event: Value = if data.first() == Some(&1) {
         let text = String::from_utf8_lossy(&data[1..]).into_owned();
         serde_json::json!({ "invokingEvent": text, "ruleParameters": "{}", "resultToken": "TESTMODE" })
     } else {
-        match serde_json::from_slice(data) {
-            Ok(v) => v,
-            Err(_) => return false,
-        }
+        serde_json::from_slice(data).map_err(|e| format!("not valid JSON: {e}"))?
     };
-    let Ok(config_event) = ConfigEvent::parse(&Node::root(&event, "event")) else {
-        return false;
-    };
-    let Ok(parameters) = Parameters::from_json_text(&config_event.rule_parameters) else {
-        return false;
-    };
+    let config_event =
+        ConfigEvent::parse(&Node::root(&event, "event")).map_err(|e| e.to_string())?;
+    let parameters =
+        Parameters::from_json_text(&config_event.rule_parameters).map_err(|e| e.to_string())?;
     let fallback = config_event.notification_time.unwrap_or(now);
-    match config_event.trigger {
-        Trigger::Change(resource) => {
+    let resource = match config_event.trigger {
+        Trigger::Change(resource) => Some(*resource),
+        Trigger::Oversized(summary) => summary.not_applicable_resource(),
+        Trigger::Scheduled | Trigger::NotDetective(_) => None,
+    };
+    Ok(resource
+        .map(|resource| {
             let e = evaluate(
                 &resource,
                 &parameters,
@@ -41,52 +53,33 @@ pub fn decode_and_evaluate_event(data: &[u8]) -> bool {
                 fallback,
                 now,
             );
-            assert!(e
-                .annotation
-                .as_ref()
-                .is_none_or(|a| (1..=256).contains(&a.chars().count())));
-        }
-        Trigger::Oversized(summary) => {
-            if let Some(resource) = summary.not_applicable_resource() {
-                evaluate(
-                    &resource,
-                    &parameters,
-                    &KnownPrefixLists::new(),
-                    fallback,
-                    now,
-                );
-            }
-        }
-        Trigger::Scheduled | Trigger::NotDetective(_) => {}
-    }
-    true
+            assert_annotation_fits(&e);
+            (e.compliance_resource_id, e.compliance_type)
+        })
+        .into_iter()
+        .collect())
 }
 
 /// Reads bytes as the CLI does, evaluates every document and renders both
-/// output formats. Returns whether it read.
-pub fn read_and_evaluate_input(data: &[u8]) -> bool {
+/// output formats.
+pub fn read_and_evaluate_input(data: &[u8]) -> Outcome {
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
-    let Ok(documents) = read_documents(data) else {
-        return false;
-    };
-    for document in documents {
+    let mut verdicts = Vec::new();
+    for document in read_documents(data)? {
         let parameters = match &document.rule_parameters {
-            Some(text) => match Parameters::from_json_text(text) {
-                Ok(p) => p,
-                Err(_) => continue,
-            },
+            Some(text) => Parameters::from_json_text(text).map_err(|e| e.to_string())?,
             None => Parameters::default(),
         };
         let evaluations = evaluate_document(&document, &parameters, &KnownPrefixLists::new(), now);
-        for e in &evaluations {
-            assert!(e
-                .annotation
-                .as_ref()
-                .is_none_or(|a| (1..=256).contains(&a.chars().count())));
-        }
+        evaluations.iter().for_each(assert_annotation_fits);
         let json = render(&evaluations, OutputFormat::Json, false);
         assert!(serde_json::from_str::<Value>(&json).is_ok());
         render(&evaluations, OutputFormat::Table, true);
+        verdicts.extend(
+            evaluations
+                .into_iter()
+                .map(|e| (e.compliance_resource_id, e.compliance_type)),
+        );
     }
-    true
+    Ok(verdicts)
 }

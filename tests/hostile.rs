@@ -8,7 +8,8 @@ use sg_egress_rule::cli::read_documents;
 use sg_egress_rule::{evaluate_document, Compliance, KnownPrefixLists, Parameters};
 
 enum Expect {
-    /// One evaluation per entry: the verdict and a fragment of the annotation ("" = none).
+    /// One evaluation per entry: the verdict and a fragment of the annotation
+    /// ("" = no annotation at all).
     Verdicts(Vec<(Compliance, &'static str)>),
     /// A count of evaluations, all with this verdict.
     Many(usize, Compliance),
@@ -193,7 +194,13 @@ fn every_hostile_input_has_its_expected_outcome() {
                             e.compliance_type == *compliance
                                 && match &e.annotation {
                                     None => fragment.is_empty(),
-                                    Some(a) => a.contains(fragment) && a.chars().count() <= 256,
+                                    // "" means no annotation at all, not "any annotation".
+                                    Some(a) => {
+                                        !fragment.is_empty()
+                                            && a.contains(fragment)
+                                            && a.chars().count() <= 256
+                                            && a.encode_utf16().count() <= 256
+                                    }
                                 }
                         })
             }

@@ -197,6 +197,15 @@ async fn oversized_item_is_fetched_from_config() {
     let (outcome, body) = emulator.invoke(&lambda_event(summary(&big, "OK"), json!({}), &token));
     assert_eq!(outcome, "response", "{body}");
     assert_eq!(emulator.calls("GetResourceConfigHistory"), 1);
+    let requests = emulator.get("config-requests")["requests"].clone();
+    let history = requests
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r[0] == "GetResourceConfigHistory")
+        .unwrap();
+    assert_eq!(history[1]["limit"], 1, "the latest item only: {history}");
+    assert_eq!(history[1]["resourceId"], json!(big));
     let stored = emulator.stored();
     assert_eq!(stored[&big]["ComplianceType"], "NON_COMPLIANT");
     assert_eq!(
@@ -375,16 +384,19 @@ async fn failed_evaluations_are_resent() {
     assert_eq!(calls.len(), 3, "one call, then two resends of what failed");
     assert!(calls[0]["failed"].as_u64().unwrap() > 0);
 
-    // A PutEvaluations that keeps failing fails the invocation, naming what failed.
+    // A PutEvaluations that keeps failing fails the invocation, naming what
+    // failed, after the first call and four resends.
     emulator.faults(
         json!([{"operation": "PutEvaluations", "kind": "failed_evaluations", "rate": 1.0}]),
     );
+    let before = emulator.calls("PutEvaluations");
     let (outcome, body) = emulator.invoke(&lambda_event(
         change_notification(emulator_free_item()),
         json!({}),
         &token,
     ));
     assert_eq!(outcome, "error");
+    assert_eq!(emulator.calls("PutEvaluations") - before, 1 + 4);
     assert_eq!(body["errorType"], "AwsCallFailed");
     assert!(
         body["errorMessage"]
@@ -496,75 +508,165 @@ async fn throttling_and_server_errors_are_retried_by_the_sdk() {
     );
 }
 
+/// EC2's PascalCase keys in Config's camelCase, so that an EC2-shaped
+/// input can be wrapped as a configuration item's `configuration`.
+fn camel_keys(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| {
+                    let mut key = k.clone();
+                    if let Some(first) = key.get(0..1) {
+                        key.replace_range(0..1, &first.to_lowercase());
+                    }
+                    (key, camel_keys(v))
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(camel_keys).collect()),
+        other => other.clone(),
+    }
+}
+
+/// How one catalogue input reaches the function: as bytes when it is not
+/// one JSON value, or wrapped in the Config event it could arrive in, with
+/// the fragment the function's error must contain.
+fn as_lambda_input(
+    bytes: &[u8],
+    fragment: &'static str,
+    token: &str,
+) -> Result<(Value, &'static str), Vec<u8>> {
+    let Ok(value) = serde_json::from_slice::<Value>(bytes) else {
+        return Err(bytes.to_vec());
+    };
+    let item = |configuration: Value| json!({"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "configurationItemStatus": "OK", "configuration": configuration});
+    let event = if value.get("invokingEvent").is_some() {
+        let mut event = value.clone();
+        event["resultToken"] = json!(token);
+        return Ok((event, fragment));
+    } else if value.get("messageType").is_some() {
+        lambda_event(value.clone(), json!({}), token)
+    } else if value.get("groupId").is_some() || value.get("ipPermissionsEgress").is_some() {
+        lambda_event(change_notification(item(value.clone())), json!({}), token)
+    } else if value.get("GroupId").is_some() || value.get("IpPermissionsEgress").is_some() {
+        lambda_event(
+            change_notification(item(camel_keys(&value))),
+            json!({}),
+            token,
+        )
+    } else if value.get("resourceType").is_some() {
+        lambda_event(change_notification(value.clone()), json!({}), token)
+    } else if let Some(items) = value.get("configurationItems") {
+        lambda_event(change_notification(items[0].clone()), json!({}), token)
+    } else if let Some(rows) = value.get("Results") {
+        // A query row that is not JSON, as an item's double-encoded configuration.
+        lambda_event(change_notification(item(rows[0].clone())), json!({}), token)
+    } else if value.is_object() {
+        // An unknown shape, as the invoking event it would have to be.
+        return Ok((
+            lambda_event(value.clone(), json!({}), token),
+            "messageType is missing",
+        ));
+    } else {
+        return Ok((value.clone(), fragment));
+    };
+    Ok((event, fragment))
+}
+
 #[tokio::test]
 async fn malformed_events_fail_the_invocation_and_never_crash_the_function() {
     let emulator = Emulator::start();
     let _function = emulator.function();
     let token = emulator.result_token();
-    let mut tried = 0;
-    for (name, bytes, message) in catalogue::bad_inputs() {
-        let Ok(value) = serde_json::from_slice::<Value>(&bytes) else {
-            continue;
-        };
-        let event = if value.get("invokingEvent").is_some() {
-            let mut event = value.clone();
-            event["resultToken"] = json!(token);
-            event
-        } else if value.get("messageType").is_some() {
-            lambda_event(value.clone(), json!({}), &token)
-        } else if value.get("groupId").is_some() || value.get("ipPermissionsEgress").is_some() {
-            let item = json!({"resourceType": "AWS::EC2::SecurityGroup", "resourceId": "sg-1", "configurationItemStatus": "OK", "configuration": value});
-            lambda_event(change_notification(item), json!({}), &token)
-        } else if value.get("resourceType").is_some() {
-            lambda_event(change_notification(value.clone()), json!({}), &token)
-        } else if value.is_object() {
-            continue;
-        } else {
-            value.clone()
-        };
-        let (outcome, body) = emulator.invoke(&event);
-        assert_eq!(outcome, "error", "{name}: {body}");
-        let kind = body["errorType"].as_str().unwrap();
-        assert!(
-            ["InvalidEvent", "InvalidRuleParameters"].contains(&kind),
-            "{name}: {body}"
-        );
-        let text = body["errorMessage"].as_str().unwrap();
+    let catalogue = catalogue::bad_inputs();
+    let (mut as_events, mut as_bytes) = (0, 0);
+    for (name, bytes, message) in &catalogue {
         let fragment = message.rsplit(": ").next().unwrap();
-        assert!(
-            text.contains(fragment),
-            "{name}: {text:?} should contain {fragment:?}"
-        );
-        tried += 1;
+        match as_lambda_input(bytes, fragment, &token) {
+            Ok((event, fragment)) => {
+                let (outcome, body) = emulator.invoke(&event);
+                assert_eq!(outcome, "error", "{name}: {body}");
+                let kind = body["errorType"].as_str().unwrap();
+                assert!(
+                    ["InvalidEvent", "InvalidRuleParameters"].contains(&kind),
+                    "{name}: {body}"
+                );
+                let text = body["errorMessage"].as_str().unwrap();
+                assert!(
+                    text.contains(fragment),
+                    "{name}: {text:?} should contain {fragment:?}"
+                );
+                as_events += 1;
+            }
+            Err(raw) => {
+                // Not one JSON value: the runtime refuses it before the handler.
+                let (outcome, body) = emulator.invoke_raw(&raw);
+                assert_eq!(outcome, "error", "{name}: {body}");
+                as_bytes += 1;
+            }
+        }
+        // Still alive and well after each.
+        let (outcome, body) = emulator.invoke(&lambda_event(
+            change_notification(emulator_free_item()),
+            json!({}),
+            "TESTMODE",
+        ));
+        assert_eq!(outcome, "response", "after {name}: {body}");
     }
-    assert!(
-        tried >= 15,
-        "only {tried} catalogue entries reached the function"
+    eprintln!(
+        "{} catalogue inputs reached the function: {as_events} as events, {as_bytes} as bytes",
+        catalogue.len()
     );
-    assert_eq!(
-        emulator.calls("PutEvaluations"),
-        0,
+    assert_eq!(as_events + as_bytes, 26);
+    assert_eq!(catalogue.len(), 26);
+    assert!(
+        emulator.put_calls().iter().all(|c| c["testMode"] == true),
         "nothing sent for a malformed event"
     );
-    // Still alive and well.
-    let (outcome, body) = emulator.invoke(&lambda_event(
-        change_notification(emulator_free_item()),
-        json!({}),
-        &token,
-    ));
-    assert_eq!(outcome, "response", "{body}");
 }
 
 #[tokio::test]
-async fn logs_hold_neither_credentials_nor_events() {
+async fn logs_hold_neither_credentials_nor_events_nor_tags_even_at_trace() {
     let emulator = Emulator::start();
-    let function = emulator.function();
+    // Distinct values that could not appear in a log by chance.
+    let unique = |prefix: &str| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        format!("{prefix}{nanos:x}{}", std::process::id())
+    };
+    let key = unique("AKIAKEY").to_uppercase();
+    let secret = unique("secret-");
+    let session = unique("session-token-");
+    let function = emulator.function_with(&[
+        ("AWS_ACCESS_KEY_ID", &key),
+        ("AWS_SECRET_ACCESS_KEY", &secret),
+        ("AWS_SESSION_TOKEN", &session),
+        ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+        ("RUST_LOG", "trace"),
+    ]);
+    let role = format!("arn:aws:iam::{MEMBER}:role/{MEMBER_ROLE}");
+    emulator.allow_roles(std::slice::from_ref(&role));
     let token = emulator.result_token();
     let mut item = emulator_free_item();
     item["configuration"]["description"] = json!("MARKER-IN-THE-EVENT");
-    item["tags"] = json!({"owner": "MARKER-IN-A-TAG"});
-    let (outcome, _) = emulator.invoke(&lambda_event(change_notification(item), json!({}), &token));
+    item["tags"] = json!({"owner": "MARKER-IN-A-TAG", "sg-egress-exempt": "2020-01-01 MARKER-IN-THE-EXEMPTION"});
+    let (outcome, _) = emulator.invoke(&lambda_event(
+        change_notification(item.clone()),
+        json!({}),
+        &token,
+    ));
     assert_eq!(outcome, "response");
+    // The assumed-role path: credentials from STS.
+    let member_token = emulator.result_token_in(MEMBER);
+    let (outcome, body) = emulator.invoke(&lambda_event_in(
+        MEMBER,
+        change_notification(item),
+        json!({"ExecutionRoleName": MEMBER_ROLE}),
+        &member_token,
+    ));
+    assert_eq!(outcome, "response", "{body}");
     let (outcome, _) = emulator.invoke(&lambda_event(
         scheduled_notification(),
         json!({"Bad": 1}),
@@ -572,21 +674,92 @@ async fn logs_hold_neither_credentials_nor_events() {
     ));
     assert_eq!(outcome, "error");
     let logs = function.logs();
+    if let Some(path) = std::env::var_os("SG_EGRESS_DUMP_LOGS") {
+        std::fs::write(path, &logs).unwrap();
+    }
     assert!(logs.contains("sent evaluations"), "{logs}");
     assert!(
+        logs.contains("requestId="),
+        "lines carry the request id: {logs}"
+    );
+    assert!(
         logs.contains("sg-0aaaaaaaaaaaaaaa1"),
-        "findings are logged: {logs}"
+        "findings are logged by id: {logs}"
+    );
+    assert!(
+        logs.contains("DEBUG"),
+        "the function's own lines below INFO are logged: {logs}"
     );
     for secret in [
+        key.as_str(),
+        secret.as_str(),
+        session.as_str(),
         "MARKER-IN-THE-EVENT",
         "MARKER-IN-A-TAG",
+        "MARKER-IN-THE-EXEMPTION",
         token.as_str(),
-        "testing",
+        member_token.as_str(),
         "invokingEvent",
     ] {
-        assert!(
-            !logs.contains(secret),
-            "{secret:?} appears in the logs:\n{logs}"
-        );
+        assert!(!logs.contains(secret), "{secret:?} appears in the logs");
     }
+    // STS's temporary keys start with ASIA; none may appear.
+    let leaked = logs.match_indices("ASIA").any(|(at, _)| {
+        logs[at + 4..]
+            .chars()
+            .take(16)
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+    });
+    assert!(!leaked, "an assumed-role key appears in the logs");
+}
+
+#[tokio::test]
+async fn a_prefix_list_that_cannot_be_read_fails_a_change_event() {
+    let emulator = Emulator::start();
+    let account = Account::new(&emulator).await;
+    let list = account.prefix_list(&["0.0.0.0/0"]).await;
+    let group = account
+        .group("via-list", Some(vec![prefix_list("-1", &list)]))
+        .await;
+    emulator.control(
+        "deny",
+        json!({"denials": [{"action": "GetManagedPrefixListEntries", "id": list}]}),
+    );
+    let _function = emulator.function();
+    let token = emulator.result_token();
+    let (outcome, body) = emulator.invoke(&lambda_event(
+        change_notification(emulator.config_item(&group)),
+        json!({}),
+        &token,
+    ));
+    assert_eq!(outcome, "error", "{body}");
+    assert_eq!(body["errorType"], "AwsCallFailed");
+    let message = body["errorMessage"].as_str().unwrap();
+    assert!(
+        message.contains(&format!("prefix list {list} cannot be read")),
+        "{message}"
+    );
+    assert_eq!(emulator.calls("PutEvaluations"), 0, "no guess is sent");
+}
+
+#[tokio::test]
+async fn four_batches_at_a_time() {
+    let emulator = Emulator::start();
+    let account = Account::new(&emulator).await;
+    for i in 0..900 {
+        account.group(&format!("g{i}"), None).await;
+    }
+    let _function = emulator.function();
+    let token = emulator.result_token();
+    // Each PutEvaluations takes 0.3 s, so batches overlap when they can.
+    emulator.faults(json!([{"operation": "PutEvaluations", "kind": "slow_inside", "rate": 1.0}]));
+    let (outcome, body) =
+        emulator.invoke(&lambda_event(scheduled_notification(), json!({}), &token));
+    assert_eq!(outcome, "response", "{body}");
+    assert_eq!(emulator.put_calls().len(), 10);
+    assert_eq!(
+        emulator.get("max-in-flight")["PutEvaluations"],
+        4,
+        "four at a time, never more"
+    );
 }

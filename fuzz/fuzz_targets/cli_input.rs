@@ -6,5 +6,5 @@ use libfuzzer_sys::fuzz_target;
 use sg_egress_rule::fuzzing::read_and_evaluate_input;
 
 fuzz_target!(|data: &[u8]| {
-    read_and_evaluate_input(data);
+    let _ = read_and_evaluate_input(data);
 });

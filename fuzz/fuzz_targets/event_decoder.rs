@@ -6,5 +6,5 @@ use libfuzzer_sys::fuzz_target;
 use sg_egress_rule::fuzzing::decode_and_evaluate_event;
 
 fuzz_target!(|data: &[u8]| {
-    decode_and_evaluate_event(data);
+    let _ = decode_and_evaluate_event(data);
 });

@@ -9,6 +9,36 @@ use sg_egress_rule::aws::{load_sdk_config, Clients, Deadline, RoleClients};
 use sg_egress_rule::handler::remediation::remediate;
 use sg_egress_rule::handler::rule::{handle, RuleContext};
 
+/// Logs as Lambda's logging controls ask (`AWS_LAMBDA_LOG_FORMAT` JSON or
+/// text, `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO), like the
+/// runtime's default subscriber, with one difference that keeps secrets out
+/// of the logs: the level applies to this crate only. Every other crate logs
+/// at INFO at most, because below it the runtime logs each raw event (tags
+/// and descriptions included) and the SDK the access key ids it signs with.
+/// `RUST_LOG` is read as a level, never as per-crate directives, for the
+/// same reason.
+fn init_logging() {
+    use lambda_runtime::tracing::subscriber::filter::{EnvFilter, LevelFilter};
+    use lambda_runtime::tracing::Level;
+    let level = setting("AWS_LAMBDA_LOG_LEVEL")
+        .or_else(|| setting("RUST_LOG"))
+        .and_then(|l| l.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
+    let others = level.min(LevelFilter::from_level(Level::INFO));
+    // A default directive given to the builder would be dropped beside
+    // another directive: both go in the one string.
+    let filter = EnvFilter::builder().parse_lossy(format!("{others},sg_egress_rule={level}"));
+    let format = lambda_runtime::tracing::subscriber::fmt()
+        .with_target(false)
+        .without_time()
+        .with_env_filter(filter);
+    if setting("AWS_LAMBDA_LOG_FORMAT").is_some_and(|f| f.eq_ignore_ascii_case("json")) {
+        format.json().init();
+    } else {
+        format.init();
+    }
+}
+
 /// A setting from the function's environment; unset and empty are the same.
 fn setting(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -24,7 +54,7 @@ fn arn_account(arn: &str) -> Option<String> {
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    init_logging();
     let mode = setting("SG_EGRESS_MODE").unwrap_or_else(|| "rule".to_string());
     let sdk_config = load_sdk_config(None, None).await;
     let clients = Clients::new(&sdk_config);

@@ -229,6 +229,9 @@ pub(super) fn log_sent(
     for e in non_compliant.iter().take(20) {
         tracing::info!(resource = %e.compliance_resource_id, "NON_COMPLIANT");
     }
+    for e in evaluations {
+        tracing::debug!(resource = %e.compliance_resource_id, compliance = %e.compliance_type, "sent");
+    }
     tracing::info!(
         trigger,
         evaluations = evaluations.len(),

@@ -164,6 +164,9 @@ class Emulator:
             self.calls_by_account = {}  # (operation, account) -> count
             self.faulted = {}  # operation -> calls answered with an injected fault
             self.call_log = []  # operations in the order they arrived
+            self.config_requests = []  # (operation, parameters) of Config calls but PutEvaluations
+            self.in_flight = {}  # operation -> calls being answered now
+            self.max_in_flight = {}  # operation -> most calls answered at once
             self.assume_role_calls = []  # RoleArn of every AssumeRole call
             self.assumable = set()  # role ARNs AssumeRole may assume
             self.config_rules = {}  # (account, rule name) -> InputParameters text
@@ -228,7 +231,18 @@ class Emulator:
             problems = validate(operation, params)
             if problems:
                 return config_error("ValidationException", problems)
-            return handler(params, fault, account)
+            with self.lock:
+                if operation != "PutEvaluations":
+                    self.config_requests.append([operation, params])
+                self.in_flight[operation] = self.in_flight.get(operation, 0) + 1
+                self.max_in_flight[operation] = max(self.max_in_flight.get(operation, 0), self.in_flight[operation])
+            try:
+                if fault == "slow_inside":
+                    time.sleep(0.3)
+                return handler(params, fault, account)
+            finally:
+                with self.lock:
+                    self.in_flight[operation] -= 1
         form = parse_qs(body.decode("utf-8", "replace")) if body else {}
         action = (form.get("Action") or request.args.getlist("Action") or [""])[0]
         if not action or request.headers.get(INTERNAL):
@@ -673,8 +687,10 @@ class Emulator:
             request_id = str(uuid.uuid4())
             timeout = float(body.get("timeoutSeconds", 120))
             deadline = int((time.time() + float(body.get("deadlineSeconds", 300))) * 1000)
+            # "rawEventHex" delivers bytes that need not be JSON at all.
+            event = bytes.fromhex(body["rawEventHex"]) if "rawEventHex" in body else json.dumps(body["event"])
             with self.lock:
-                self.pending.append((request_id, json.dumps(body["event"]), deadline))
+                self.pending.append((request_id, event, deadline))
                 self.lock.notify_all()
                 end = time.time() + timeout
                 while request_id not in self.results and "init" not in self.results and time.time() < end:
@@ -729,6 +745,12 @@ class Emulator:
         if name == "call-log":
             with self.lock:
                 return json_response({"operations": list(self.call_log)})
+        if name == "config-requests":
+            with self.lock:
+                return json_response({"requests": list(self.config_requests)})
+        if name == "max-in-flight":
+            with self.lock:
+                return json_response(dict(self.max_in_flight))
         if name == "corrupt-group":
             # A rule EC2 would never return: the group cannot be read.
             backend = ec2_backends[account][REGION]

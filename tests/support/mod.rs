@@ -208,6 +208,21 @@ impl Emulator {
         (outcome, body)
     }
 
+    /// Invokes the function with bytes that need not be JSON.
+    pub fn invoke_raw(&self, bytes: &[u8]) -> (String, Value) {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let answer = self.control(
+            "invoke",
+            json!({ "rawEventHex": hex, "timeoutSeconds": 60 }),
+        );
+        let outcome = answer["outcome"].as_str().unwrap().to_string();
+        let body = answer["body"]
+            .as_str()
+            .map(|b| serde_json::from_str(b).unwrap_or(json!(b)))
+            .unwrap_or(Value::Null);
+        (outcome, body)
+    }
+
     /// The SDK's EC2 client, pointed at the emulator with dummy keys.
     pub async fn ec2(&self) -> aws_sdk_ec2::Client {
         aws_sdk_ec2::Client::new(&self.sdk_config().await)
@@ -261,26 +276,32 @@ impl Emulator {
 
     /// Starts the function with extra environment variables.
     pub fn function_with(&self, env: &[(&str, &str)]) -> Function {
+        let url = self.url();
+        let runtime_api = format!("127.0.0.1:{}", self.port);
+        let defaults = [
+            ("AWS_LAMBDA_RUNTIME_API", runtime_api.as_str()),
+            ("AWS_LAMBDA_FUNCTION_NAME", "sg-egress-rule"),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST"),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "test"),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/sg-egress-rule"),
+            ("AWS_ENDPOINT_URL", url.as_str()),
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ACCESS_KEY_ID", "testing"),
+            ("AWS_SECRET_ACCESS_KEY", "testing"),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ];
+        // The test's own settings win over the defaults.
         let child = Command::new(env!("CARGO_BIN_EXE_sg-egress-rule"))
             .env_clear()
-            .envs(env.iter().copied())
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("AWS_LAMBDA_RUNTIME_API", format!("127.0.0.1:{}", self.port))
-            .env("AWS_LAMBDA_FUNCTION_NAME", "sg-egress-rule")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/sg-egress-rule")
-            .env("AWS_ENDPOINT_URL", self.url())
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ACCESS_KEY_ID", "testing")
-            .env("AWS_SECRET_ACCESS_KEY", "testing")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .envs(defaults)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("the function binary starts");
-        Function { child }
+        Function::new(child)
     }
 }
 
@@ -291,23 +312,42 @@ impl Drop for Emulator {
     }
 }
 
-/// The running function; stopped when dropped.
+/// The running function; stopped when dropped. Its output is read as it
+/// comes (a full pipe would block the function).
 pub struct Function {
     child: Child,
+    readers: Vec<std::thread::JoinHandle<String>>,
 }
 
 impl Function {
+    fn new(mut child: Child) -> Function {
+        let mut readers = Vec::new();
+        let stdout = child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>);
+        let stderr = child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>);
+        for mut pipe in [stdout, stderr].into_iter().flatten() {
+            readers.push(std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                let _ = pipe.read_to_end(&mut bytes);
+                String::from_utf8_lossy(&bytes).into_owned()
+            }));
+        }
+        Function { child, readers }
+    }
+
     /// Stops the function and returns what it logged.
     pub fn logs(mut self) -> String {
         let _ = self.child.kill();
-        let mut out = String::new();
-        if let Some(mut s) = self.child.stdout.take() {
-            let _ = s.read_to_string(&mut out);
-        }
-        if let Some(mut s) = self.child.stderr.take() {
-            let _ = s.read_to_string(&mut out);
-        }
-        out
+        let _ = self.child.wait();
+        self.readers
+            .drain(..)
+            .map(|r| r.join().unwrap_or_default())
+            .collect()
     }
 }
 
