@@ -32,6 +32,27 @@ fn stdout_json(output: &Output) -> Value {
     })
 }
 
+/// A directory of the test's own, removed with everything in it when dropped.
+struct ScratchDir(std::path::PathBuf);
+
+impl ScratchDir {
+    fn new(name: &str) -> ScratchDir {
+        let dir = std::env::temp_dir().join(format!("sg-egress-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        ScratchDir(dir)
+    }
+
+    fn join(&self, file: &str) -> std::path::PathBuf {
+        self.0.join(file)
+    }
+}
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
@@ -289,8 +310,7 @@ fn parameters_option_overrides_the_events_own() {
 
 #[test]
 fn parameters_from_a_file() {
-    let dir = std::env::temp_dir().join(format!("sg-egress-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("cli");
     let file = dir.join("params.json");
     std::fs::write(&file, r#"{"ExemptGroupIds": "sg-0123456789abcdef0"}"#).unwrap();
     let at = format!("@{}", file.display());
@@ -330,8 +350,7 @@ fn prefix_list_entries_given_on_the_command_line() {
         "all traffic to 0.0.0.0/0 via pl-0abc1234"
     );
 
-    let dir = std::env::temp_dir().join(format!("sg-egress-pl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("pl");
     let file = dir.join("entries.json");
     std::fs::write(
         &file,

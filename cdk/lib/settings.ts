@@ -31,6 +31,12 @@ export interface Settings {
   readonly targetOus: string[];
   /** Deploying from a delegated administrator (StackSet CallAs DELEGATED_ADMIN), not the management account. */
   readonly delegatedAdmin: boolean;
+  /**
+   * With delegatedAdmin: the management account, which the organization rule
+   * covers but StackSets never deploy to; it gets the member role from a
+   * stack of its own (SgEgressRuleManagementMemberRole).
+   */
+  readonly managementAccountId?: string;
   /** Deploy the function(s) and the invoke permission but no rule: a conformance pack supplies the rule. */
   readonly functionOnly: boolean;
   /** Reserved concurrency of the organization rule function. */
@@ -41,6 +47,9 @@ export interface Settings {
 
 /** CloudWatch Logs retention periods, in days. */
 const RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/** AWS Config's limit on ExcludedAccounts (OrganizationConfigRule, PutOrganizationConformancePack). */
+export const EXCLUDED_ACCOUNTS_LIMIT = 1000;
 
 export class SettingsError extends Error {}
 
@@ -194,6 +203,9 @@ export function readSettings(node: Node, purpose: Purpose = 'app'): Settings {
   if (!/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(memberRoleName)) fail('memberRoleName', 'not an IAM role name');
   const excludedAccounts = asList('excludedAccounts', get('excludedAccounts', []));
   if (!excludedAccounts.every((a) => /^[0-9]{12}$/.test(a))) fail('excludedAccounts', 'expected a list of 12-digit account ids');
+  if (excludedAccounts.length > EXCLUDED_ACCOUNTS_LIMIT) {
+    fail('excludedAccounts', `${excludedAccounts.length} accounts listed, and AWS Config's ExcludedAccounts takes at most ${EXCLUDED_ACCOUNTS_LIMIT}`);
+  }
   const regions = asList('regions', get('regions', []));
   for (const region of regions) {
     if (!/^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$/.test(region)) fail('regions', `${JSON.stringify(region)} is not a region name (like us-east-1)`);
@@ -211,6 +223,22 @@ export function readSettings(node: Node, purpose: Purpose = 'app'): Settings {
   if (targetOus.length > 0 && !organization) fail('targetOus', 'only for organization mode (organization=true)');
   const delegatedAdmin = asBoolean('delegatedAdmin', get('delegatedAdmin', false));
   if (delegatedAdmin && !organization) fail('delegatedAdmin', 'only for organization mode (organization=true)');
+  const managementAccountId = get('managementAccountId', undefined);
+  if (managementAccountId !== undefined) {
+    if (typeof managementAccountId !== 'string' || !/^[0-9]{12}$/.test(managementAccountId)) {
+      fail('managementAccountId', `expected a 12-digit account id, found ${JSON.stringify(managementAccountId)}`);
+    }
+    if (!delegatedAdmin) {
+      fail('managementAccountId', 'only with delegatedAdmin=true (deployed from the management account, the function uses its own credentials there)');
+    }
+  }
+  if (delegatedAdmin && managementAccountId === undefined && purpose === 'app') {
+    fail(
+      'managementAccountId',
+      'with delegatedAdmin=true the organization rule also runs in the management account, where StackSets never deploy the member role; ' +
+        'give its id (aws organizations describe-organization --query Organization.MasterAccountId) and the app adds a stack for it',
+    );
+  }
   const functionOnly = asBoolean('functionOnly', get('functionOnly', false));
   const reservedConcurrency = asInteger('reservedConcurrency', get('reservedConcurrency', 20), 1, 1000);
   const topic = get('alarmTopicName', undefined);
@@ -261,6 +289,7 @@ export function readSettings(node: Node, purpose: Purpose = 'app'): Settings {
     regions,
     targetOus,
     delegatedAdmin,
+    managementAccountId: managementAccountId as string | undefined,
     functionOnly,
     reservedConcurrency,
     alarmTopicName: topic as string | undefined,
