@@ -91,6 +91,26 @@ fn benches(c: &mut Criterion) {
     });
     group.finish();
 
+    // README: "even a group with 100,000 CIDR blocks is decided in
+    // milliseconds": 65,536 /16 blocks that together are the whole IPv4
+    // space on all TCP ports, and 34,464 /32 blocks besides.
+    let mut group = c.benchmark_group("many_cidr_blocks");
+    group.sample_size(10);
+    let blocks: Vec<String> = (0..65_536u32)
+        .map(|i| format!("{}.{}.0.0/16", i >> 8, i & 255))
+        .chain((0..34_464u32).map(|i| format!("10.{}.{}.{}/32", i >> 16, (i >> 8) & 255, i & 255)))
+        .collect();
+    let group_100k = serde_json::json!({"groupId": "sg-12345678", "ipPermissionsEgress": [
+        {"ipProtocol": "tcp", "fromPort": 1, "toPort": 65535, "ipRanges": blocks}
+    ]})
+    .to_string()
+    .into_bytes();
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("group_100000_cidr_blocks", |b| {
+        b.iter(|| parse_and_evaluate(black_box(&group_100k)))
+    });
+    group.finish();
+
     let mut group = c.benchmark_group("coverage");
     let rects: Vec<Rect> = (0..1000u32)
         .map(|i| Rect {

@@ -7,11 +7,14 @@
  *
  * --remediation adds the remediation (an account pack; context remediation=true);
  * --organization writes the organization pack (context organization=true:
- * the rule carries ExecutionRoleName, the member role's name).
+ * the rule carries ExecutionRoleName, the member role's name), and prints to
+ * stderr the --excluded-accounts flag put-organization-conformance-pack needs
+ * (and, with targetOus, which accounts have no member role).
+ * Context values are text, as with the CDK CLI.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { conformancePackYaml } from '../lib/conformance-pack';
+import { conformancePackYaml, organizationPackNotes } from '../lib/conformance-pack';
 import { SettingsError, settingsFromContext } from '../lib/settings';
 
 const args = process.argv.slice(2);
@@ -22,20 +25,19 @@ for (let i = 0; i < args.length; i++) {
   } else if (args[i] === '--organization') {
     context.organization = true;
   } else if ((args[i] === '-c' || args[i] === '--context') && args[i + 1]?.includes('=')) {
+    // Values stay text, as the CDK CLI passes them (settings.ts reads text);
+    // JSON.parse would turn an account id into a number and drop leading zeros.
     const [key, ...rest] = args[++i].split('=');
-    const value = rest.join('=');
-    try {
-      context[key] = JSON.parse(value);
-    } catch {
-      context[key] = value;
-    }
+    context[key] = rest.join('=');
   } else {
     console.error(`usage: conformance-pack.ts [--remediation | --organization] [-c key=value ...]; unexpected ${JSON.stringify(args[i])}`);
     process.exit(2);
   }
 }
 try {
-  process.stdout.write(conformancePackYaml(settingsFromContext(context, 'pack')));
+  const settings = settingsFromContext(context, 'pack');
+  process.stdout.write(conformancePackYaml(settings));
+  for (const note of organizationPackNotes(settings)) console.error(`sg-egress-rule: ${note}`);
 } catch (e) {
   if (e instanceof SettingsError) {
     console.error(`sg-egress-rule: ${e.message}`);

@@ -7,9 +7,16 @@
  *   OrganizationConfigRule each, and `SgEgressRuleMembers` (in the first
  *   listed region) holds the StackSet of the member role; the region stacks
  *   depend on it, so `cdk deploy --all` deploys the member roles first.
+ * - Organization mode from a delegated administrator (`delegatedAdmin`):
+ *   also `SgEgressRuleManagementMemberRole`, bound to `managementAccountId`
+ *   and the first listed region: the member role in the management account,
+ *   where StackSets never deploy but the organization rule runs (unless it is
+ *   in `excludedAccounts`). It is deployed with that account's credentials
+ *   and needs no CDK bootstrap there (management-stack.ts).
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { MANAGEMENT_STACK_ID, ManagementMemberRoleStack } from './management-stack';
 import { MembersStack } from './members-stack';
 import { readSettings, Settings, SettingsError } from './settings';
 import { functionRoleName, functionRoleNamePrefix, SgEgressRuleStack } from './stack';
@@ -21,6 +28,8 @@ export interface BuiltApp {
   /** The first of `stacks`. */
   readonly stack: SgEgressRuleStack;
   readonly membersStack?: MembersStack;
+  /** Delegated administrator mode: the member role in the management account. */
+  readonly managementStack?: ManagementMemberRoleStack;
 }
 
 /** The id of a region's stack. */
@@ -45,6 +54,14 @@ export function buildApp(app: App): BuiltApp {
         description: 'sg-egress-rule: the member-account role, deployed to the organization by a StackSet',
       })
     : undefined;
+  // The management account is excluded from the organization rule, or gets the member role.
+  const managementStack =
+    membersStack && settings.delegatedAdmin && settings.managementAccountId !== undefined && !settings.excludedAccounts.includes(settings.managementAccountId)
+      ? new ManagementMemberRoleStack(app, MANAGEMENT_STACK_ID, {
+          memberTemplate: membersStack.memberTemplate,
+          env: { account: settings.managementAccountId, region: settings.regions[0] },
+        })
+      : undefined;
   const regions: Array<string | undefined> = settings.regions.length > 0 ? settings.regions : [undefined];
   const stacks = regions.map((region) => {
     const stack = new SgEgressRuleStack(app, stackId(region), {
@@ -56,5 +73,5 @@ export function buildApp(app: App): BuiltApp {
     return stack;
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { settings, stacks, stack: stacks[0], membersStack };
+  return { settings, stacks, stack: stacks[0], membersStack, managementStack };
 }

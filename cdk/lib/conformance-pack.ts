@@ -88,6 +88,36 @@ export function conformancePackTemplate(settings: Settings): Record<string, unkn
   };
 }
 
+/**
+ * What `put-organization-conformance-pack` needs besides the template, as
+ * lines for stderr: the exact `--excluded-accounts` flag (the pack's rule
+ * would fail in excluded accounts, which have no member role), and, with
+ * `targetOus`, the warning that accounts outside those OUs have no member
+ * role either.
+ */
+export function organizationPackNotes(settings: Settings): string[] {
+  if (!settings.organization) return [];
+  const notes =
+    settings.excludedAccounts.length > 0
+      ? [
+          `pass ${excludedAccountsFlag(settings.excludedAccounts)} to put-organization-conformance-pack: ` +
+            'excludedAccounts have no member role, and the pack\'s rule would fail there',
+        ]
+      : ['excludedAccounts is empty: put-organization-conformance-pack needs no --excluded-accounts'];
+  if (settings.targetOus.length > 0) {
+    notes.push(
+      `targetOus: only the accounts of ${settings.targetOus.join(', ')} get the member role, but the pack covers every account ` +
+        'of the organization that is not excluded: add the others to excludedAccounts (and so to --excluded-accounts), or their evaluations fail',
+    );
+  }
+  return notes;
+}
+
+/** The AWS CLI flag that excludes these accounts (a list: values separated by spaces). */
+export function excludedAccountsFlag(accounts: string[]): string {
+  return `--excluded-accounts ${accounts.join(' ')}`;
+}
+
 /** The pack as YAML, checked against the limits of PutConformancePack. */
 export function conformancePackYaml(settings: Settings): string {
   const template = conformancePackTemplate(settings);

@@ -52,6 +52,13 @@ export const MEMBER_SCOPE_REASONS: Record<string, string> = {
     'Security groups may reference prefix lists owned by the account, shared with it, or managed by AWS; the action only reads entries, in the rule\'s regions only.',
 };
 
+/** cdk-nag's id for the wildcard finding of each scope of the member role (acknowledged with MEMBER_SCOPE_REASONS). */
+export const MEMBER_SCOPE_FINDINGS: Record<string, string> = {
+  'no resource-level permissions': 'AwsSolutions-IAM5[Resource::*]',
+  'the rule': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:config:*:<AWS::AccountId>:config-rule/*]',
+  'prefix lists': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:*:prefix-list/*]',
+};
+
 /** The member template, as an object (the StackSet's TemplateBody is its JSON). */
 export function memberTemplate(options: MemberTemplateOptions): Record<string, unknown> {
   const byScope = new Map<Scope, string[]>();

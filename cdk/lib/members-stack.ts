@@ -74,7 +74,8 @@ export class MembersStack extends Stack {
     }
     // A delegated administrator is a member account: it evaluates itself with
     // its own credentials, so it needs no member role. (StackSets never deploy
-    // to the management account.)
+    // to the management account: in delegated mode it gets the role from
+    // SgEgressRuleManagementMemberRole, management-stack.ts.)
     const excluded = [...settings.excludedAccounts, ...(settings.delegatedAdmin ? [Aws.ACCOUNT_ID] : [])];
     this.stackSet = new cloudformation.CfnStackSet(this, 'MemberRoles', {
       stackSetName: `${settings.ruleName}-member-role`,
@@ -84,7 +85,14 @@ export class MembersStack extends Stack {
       callAs: settings.delegatedAdmin ? 'DELEGATED_ADMIN' : 'SELF',
       capabilities: ['CAPABILITY_NAMED_IAM'],
       managedExecution: { Active: true },
+      // For stack-set operations (creation, template or parameter updates);
+      // StackSets' automatic deployment to accounts that join later ignores them.
       operationPreferences: {
+        // The default, STRICT_FAILURE_TOLERANCE, would cap concurrency at the
+        // failure tolerance + 1 accounts; SOFT keeps 25% at a time whatever
+        // fails, and the operation still stops once failures exceed 10%
+        // (accounts already in progress may then take it a little beyond).
+        concurrencyMode: 'SOFT_FAILURE_TOLERANCE',
         failureTolerancePercentage: 10,
         maxConcurrentPercentage: 25,
         regionConcurrencyType: 'PARALLEL',

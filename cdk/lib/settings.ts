@@ -226,7 +226,10 @@ export function readSettings(node: Node, purpose: Purpose = 'app'): Settings {
   const managementAccountId = get('managementAccountId', undefined);
   if (managementAccountId !== undefined) {
     if (typeof managementAccountId !== 'string' || !/^[0-9]{12}$/.test(managementAccountId)) {
-      fail('managementAccountId', `expected a 12-digit account id, found ${JSON.stringify(managementAccountId)}`);
+      fail(
+        'managementAccountId',
+        `expected a 12-digit account id${typeof managementAccountId === 'number' ? ' as a string (ids may start with 0)' : ''}, found ${JSON.stringify(managementAccountId)}`,
+      );
     }
     if (!delegatedAdmin) {
       fail('managementAccountId', 'only with delegatedAdmin=true (deployed from the management account, the function uses its own credentials there)');
