@@ -74,7 +74,7 @@ export function memberTemplate(options: MemberTemplateOptions): Record<string, u
   const admin = `\${${ADMINISTRATOR_ACCOUNT_PARAMETER}}`;
   return {
     AWSTemplateFormatVersion: '2010-09-09',
-    Description: 'sg-egress-rule: the role the organization rule\'s function assumes in this account (deployed by a StackSet)',
+    Description: 'sg-egress-rule: the role the organization rule\'s function assumes in this account (deployed by the StackSet; in the management account of a delegated-administrator deployment, by the stack SgEgressRuleManagementMemberRole)',
     Parameters: {
       [ADMINISTRATOR_ACCOUNT_PARAMETER]: {
         Type: 'String',

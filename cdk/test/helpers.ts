@@ -103,3 +103,15 @@ export function fakeElf(machine: number): Buffer {
   header.writeUInt16LE(machine, 18);
   return header;
 }
+
+/**
+ * The regular expression an `ArnLike` pattern of the member template (the
+ * text of its `Fn::Sub`) stands for, in the aws partition, with the
+ * administrator account substituted: `*` is any run of characters, `?` one.
+ */
+export function trustedPrincipalPattern(sub: string, administratorAccountId: string): RegExp {
+  const arn = sub.replaceAll('${AWS::Partition}', 'aws').replaceAll('${AdministratorAccountId}', administratorAccountId);
+  if (arn.includes('${')) throw new Error(`unresolved variable in ${sub}`);
+  const source = [...arn].map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^$()|[\]\\{}]/g, '\\$&'))).join('');
+  return new RegExp(`^${source}$`);
+}

@@ -5,7 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { App } from 'aws-cdk-lib';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { buildApp } from '../lib/app';
-import { fakeElf, functionRole, logicalId, roleActions, synth, tempDir } from './helpers';
+import { fakeElf, functionRole, logicalId, roleActions, synth, tempDir, trustedPrincipalPattern } from './helpers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -138,6 +138,10 @@ describe('context', () => {
       [{ ...ORG, reservedConcurrency: 0 }, /reservedConcurrency: expected a whole number from 1 to 1000/],
       [{ alarmTopicName: 'arn:aws:sns:us-east-1:111122223333:x' }, /alarmTopicName: expected the name of a standard SNS topic/],
       [{ excludedAccounts: '1234' }, /excludedAccounts: expected a list of 12-digit account ids/],
+      [{ ...ORG, delegatedAdmin: true }, /context managementAccountId: with delegatedAdmin=true the organization rule also runs in the management account, where StackSets never deploy the member role/],
+      [{ ...ORG, delegatedAdmin: true, managementAccountId: '12345' }, /context managementAccountId: expected a 12-digit account id, found "12345"/],
+      [{ ...ORG, delegatedAdmin: true, managementAccountId: 999988887777 }, /context managementAccountId: expected a 12-digit account id as a string \(ids may start with 0\), found 999988887777/],
+      [{ ...ORG, managementAccountId: '999988887777' }, /context managementAccountId: only with delegatedAdmin=true/],
       [{ ...ORG, ruleName: 'r'.repeat(50), regions: 'ap-southeast-3' }, /ruleName: the function role name r+-function-ap-southeast-3 would be over IAM's 64 characters/],
       [{ ruleParameters: { ExecutionRoleName: 'x' } }, /ruleParameters\.ExecutionRoleName: only for organization mode/],
       [{ automaticRemediation: true }, /automaticRemediation: needs remediation to be true/],
@@ -333,6 +337,13 @@ describe('organization, two regions', () => {
       AutoDeployment: { Enabled: true, RetainStacksOnAccountRemoval: false },
       CallAs: 'SELF',
       Capabilities: ['CAPABILITY_NAMED_IAM'],
+      // SOFT: 25% of the accounts at a time (STRICT would cap it at the failure tolerance + 1).
+      OperationPreferences: {
+        ConcurrencyMode: 'SOFT_FAILURE_TOLERANCE',
+        FailureTolerancePercentage: 10,
+        MaxConcurrentPercentage: 25,
+        RegionConcurrencyType: 'PARALLEL',
+      },
       Parameters: [{ ParameterKey: 'AdministratorAccountId', ParameterValue: { Ref: 'AWS::AccountId' } }],
       StackInstancesGroup: [
         {
@@ -352,7 +363,7 @@ describe('organization, two regions', () => {
   });
 
   it('from a delegated administrator: CallAs DELEGATED_ADMIN, the given OUs, no member role in the administrator account', () => {
-    const { membersTemplate } = synth({ ...ORG, delegatedAdmin: true, targetOus: ['ou-ab12-abcdefgh', 'r-ab12'] });
+    const { membersTemplate } = synth({ ...ORG, delegatedAdmin: true, managementAccountId: '999988887777', targetOus: ['ou-ab12-abcdefgh', 'r-ab12'] });
     membersTemplate!.hasResourceProperties('AWS::CloudFormation::StackSet', {
       CallAs: 'DELEGATED_ADMIN',
       StackInstancesGroup: [
@@ -397,8 +408,22 @@ describe('organization, two regions', () => {
         ],
       },
     });
-    // Every region's function role matches the pattern.
-    for (const region of REGIONS) assert.match(`sg-egress-rule-function-${region}`, /^sg-egress-rule-function-.*$/);
+  });
+
+  it('every region’s function role, as synthesized, is one the member role trusts (aws:PrincipalArn)', () => {
+    const admin = '111122223333';
+    const statement = Object.values(memberTemplate!.findResources('AWS::IAM::Role'))[0].Properties.AssumeRolePolicyDocument.Statement[0];
+    const pattern = trustedPrincipalPattern(statement.Condition.ArnLike['aws:PrincipalArn']['Fn::Sub'], admin);
+    assert.equal(Object.keys(templates).length, REGIONS.length);
+    for (const [id, template] of Object.entries(templates)) {
+      const role = template.toJSON().Resources[functionRole(template, 'rule')];
+      const roleName = role.Properties.RoleName;
+      assert.equal(typeof roleName, 'string', `${id}: the function role has a fixed name`);
+      assert.match(`arn:aws:iam::${admin}:role/${roleName}`, pattern, `${id}: ${roleName} is not trusted`);
+      // And a role of another account, or another name, is not.
+      assert.doesNotMatch(`arn:aws:iam::444455556666:role/${roleName}`, pattern);
+      assert.doesNotMatch(`arn:aws:iam::${admin}:role/x-${roleName}`, pattern);
+    }
   });
 
   it('member permissions hold in every listed region, and no other: no ARN names a region', () => {
@@ -420,6 +445,79 @@ describe('organization, two regions', () => {
     template.resourceCountIs('AWS::Lambda::Permission', 1);
     template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SG_EGRESS_EXECUTION_ROLE_NAME: 'sg-egress-rule-member' }) } });
     membersTemplate!.resourceCountIs('AWS::CloudFormation::StackSet', 1);
+  });
+});
+
+describe('delegated administrator: the member role in the management account', () => {
+  const DELEGATED = { ...ORG, regions: 'us-east-1,eu-west-1', delegatedAdmin: true, managementAccountId: '999988887777' };
+  const built = synth(DELEGATED);
+  const manifestOf = (files: string[]) =>
+    JSON.parse(fs.readFileSync(path.join(path.dirname(files[0]), 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { type: string; environment?: string; properties?: Record<string, unknown>; dependencies?: string[] }>;
+    };
+
+  it('a stack bound to the management account and the first listed region deploys exactly the member template', () => {
+    const stack = built.managementStack;
+    assert.ok(stack, 'no management stack');
+    assert.equal(stack.node.id, 'SgEgressRuleManagementMemberRole');
+    assert.equal(stack.account, '999988887777');
+    assert.equal(stack.region, 'us-east-1');
+    assert.deepEqual(stack.dependencies, []);
+    for (const other of [...built.stacks, built.membersStack!]) assert.ok(!other.dependencies.includes(stack));
+    const file = built.files.find((f) => path.basename(f) === 'SgEgressRuleManagementMemberRole.template.json');
+    assert.ok(file);
+    // The same template the StackSet deploys to member accounts (trust, permissions, regions), nothing more.
+    assert.deepEqual(JSON.parse(fs.readFileSync(file, 'utf8')), built.memberTemplate!.toJSON());
+  });
+
+  it('needs no CDK bootstrap in the management account: no bootstrap parameter, rule, role, bucket or asset', () => {
+    const manifest = manifestOf(built.files);
+    const artifact = manifest.artifacts.SgEgressRuleManagementMemberRole;
+    assert.equal(artifact.type, 'aws:cloudformation:stack');
+    assert.equal(artifact.environment, 'aws://999988887777/us-east-1');
+    const BOOTSTRAP_PROPERTIES = [
+      'assumeRoleArn',
+      'cloudFormationExecutionRoleArn',
+      'requiresBootstrapStackVersion',
+      'bootstrapStackVersionSsmParameter',
+      'stackTemplateAssetObjectUrl',
+      'lookupRole',
+    ];
+    for (const key of BOOTSTRAP_PROPERTIES) assert.equal(artifact.properties?.[key], undefined, `the artifact has ${key}`);
+    assert.deepEqual(artifact.dependencies ?? [], [], 'no asset manifest to publish');
+    assert.equal(manifest.artifacts['SgEgressRuleManagementMemberRole.assets'], undefined);
+    const file = built.files.find((f) => path.basename(f) === 'SgEgressRuleManagementMemberRole.template.json')!;
+    const text = fs.readFileSync(file, 'utf8');
+    const json = JSON.parse(text);
+    assert.deepEqual(Object.keys(json.Parameters), ['AdministratorAccountId']);
+    assert.equal(json.Rules, undefined);
+    for (const artefact of ['BootstrapVersion', 'CheckBootstrapVersion', 'cdk-hnb659fds', 'AWS::CDK::Metadata', 'aws:cdk', 'AssetParameters']) {
+      assert.ok(!text.includes(artefact), `the management template mentions ${artefact}`);
+    }
+    // The check sees bootstrap needs where they are: the region stacks have them.
+    const region = manifest.artifacts['SgEgressRule-us-east-1'];
+    assert.ok(region.properties?.assumeRoleArn !== undefined && region.properties?.requiresBootstrapStackVersion !== undefined);
+  });
+
+  it('none from the management account itself (its own credentials), nor when the management account is excluded', () => {
+    assert.equal(synth({ ...ORG }).managementStack, undefined);
+    const excluded = synth({ ...DELEGATED, excludedAccounts: '999988887777' });
+    assert.equal(excluded.managementStack, undefined);
+    excluded.template.hasResourceProperties('AWS::Config::OrganizationConfigRule', { ExcludedAccounts: ['999988887777'] });
+  });
+});
+
+describe('excludedAccounts within AWS Config’s 1,000', () => {
+  const accounts = (n: number) => Array.from({ length: n }, (_, i) => String(100000000000 + i)).join(',');
+
+  it('1,000 accounts pass; 1,001 stop the synth naming the key', () => {
+    const { template } = synth({ ...ORG, excludedAccounts: accounts(1000) });
+    const rule = Object.values(template.findResources('AWS::Config::OrganizationConfigRule'))[0];
+    assert.equal(rule.Properties.ExcludedAccounts.length, 1000);
+    assert.throws(
+      () => synth({ ...ORG, excludedAccounts: accounts(1001) }),
+      /^Error: context excludedAccounts: 1001 accounts listed, and AWS Config's ExcludedAccounts takes at most 1000$/,
+    );
   });
 });
 
@@ -490,7 +588,17 @@ describe('InputParameters within AWS Config’s 1,024 characters', () => {
   it('counts ExecutionRoleName in organization mode', () => {
     const fits = ids(45);
     assert.ok(JSON.stringify({ ExemptGroupIds: fits }).length <= 1024);
-    assert.throws(() => synth({ ...ORG, memberRoleName: 'm'.repeat(64), ruleParameters: { ExemptGroupIds: ids(46) } }), /over|at most 1024/);
+    assert.throws(
+      () => synth({ ...ORG, memberRoleName: 'm'.repeat(64), ruleParameters: { ExemptGroupIds: ids(46) } }),
+      (e: Error) => {
+        assert.equal(
+          e.message,
+          'context ruleParameters: InputParameters would be 1073 characters and AWS Config accepts at most 1024; ' +
+            'the largest is ExemptGroupIds (965 characters): exempt by tag or VPC instead of listing groups one by one',
+        );
+        return true;
+      },
+    );
   });
 });
 
