@@ -4,9 +4,9 @@
 use chrono::{TimeZone, Utc};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{json, Value};
-use sg_egress_rule::cli::read_documents;
-use sg_egress_rule::coverage::{covers_everything, Rect};
-use sg_egress_rule::{evaluate_document, KnownPrefixLists, Parameters};
+use sg_egress_core::coverage::{covers_everything, Rect};
+use sg_egress_core::read_documents;
+use sg_egress_core::{evaluate_document, KnownPrefixLists, Parameters};
 use std::hint::black_box;
 
 /// A typical Config item: default egress, a few ingress rules.

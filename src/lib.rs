@@ -2,49 +2,15 @@
 //! groups whose egress opens all traffic, all TCP ports or all UDP ports to the
 //! whole IPv4 or IPv6 internet.
 //!
-//! The crate is a pure core (no I/O, no clock, no AWS) inside a thin shell:
-//!
-//! - [`sources`] read every input shape into the normalized [`model`];
-//! - [`coverage`] and [`cidr`] do the interval arithmetic;
-//! - [`verdict`] decides, given [`params`] and the time;
-//! - [`event`] decodes the Config Lambda event;
-//! - `aws` and `handler` (feature `aws`) fetch, evaluate and send.
+//! The decision lives in the pure core crate, [`sg_egress_core`]; this crate
+//! is the shell around it (feature `aws`): [`aws`] adapts the SDK clients
+//! (paginate, batch, retry, assume roles) and [`handler`] joins core and AWS
+//! for the Lambda function and `sg-egress scan`. The binaries are the front
+//! ends. Every dependency points down: front ends → shell → core.
+
+pub use sg_egress_core as core;
 
 #[cfg(feature = "aws")]
 pub mod aws;
-pub mod cidr;
-pub mod cli;
-pub mod coverage;
-pub mod event;
-pub mod fuzzing;
 #[cfg(feature = "aws")]
 pub mod handler;
-pub mod json;
-pub mod model;
-pub mod params;
-pub mod remediation;
-pub mod sources;
-pub mod verdict;
-
-pub use json::InputError;
-pub use model::{EgressPermission, Protocol, Resource, SecurityGroup};
-pub use params::{ParameterError, Parameters};
-pub use verdict::{evaluate, judge, Compliance, Evaluation, KnownPrefixLists, Verdict};
-
-use chrono::{DateTime, Utc};
-
-/// Evaluates every resource of a document, in input order. Resources without
-/// a capture time of their own take the notification's time, else `now`.
-pub fn evaluate_document(
-    document: &sources::Document,
-    parameters: &Parameters,
-    prefix_lists: &KnownPrefixLists,
-    now: DateTime<Utc>,
-) -> Vec<Evaluation> {
-    let fallback = document.notification_time.unwrap_or(now);
-    document
-        .resources
-        .iter()
-        .map(|resource| evaluate(resource, parameters, prefix_lists, fallback, now))
-        .collect()
-}

@@ -2,12 +2,12 @@
 //! run through both fuzz entry points: none may panic, and each must give
 //! exactly the outcome written here (the verdicts, or a refusal naming why).
 
-use sg_egress_rule::fuzzing::{decode_and_evaluate_event, read_and_evaluate_input, Outcome};
-use sg_egress_rule::Compliance::NonCompliant;
+use sg_egress_core::fuzzing::{decode_and_evaluate_event, read_and_evaluate_input, Outcome};
+use sg_egress_core::Compliance::NonCompliant;
 
 /// What an entry point must decide: these verdicts, or a refusal containing this.
 enum Expected {
-    Verdicts(&'static [(&'static str, sg_egress_rule::Compliance)]),
+    Verdicts(&'static [(&'static str, sg_egress_core::Compliance)]),
     Refused(&'static str),
 }
 use Expected::{Refused, Verdicts};
@@ -44,7 +44,7 @@ const EXPECTED: &[(&str, Expected, Expected)] = &[
 fn check(file: &str, entry: &str, outcome: &Outcome, expected: &Expected) {
     match (outcome, expected) {
         (Ok(verdicts), Verdicts(want)) => {
-            let want: Vec<(String, sg_egress_rule::Compliance)> =
+            let want: Vec<(String, sg_egress_core::Compliance)> =
                 want.iter().map(|(id, c)| (id.to_string(), *c)).collect();
             assert_eq!(verdicts, &want, "{file} through {entry}");
         }

@@ -4,8 +4,8 @@
 
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
-use sg_egress_rule::cli::read_documents;
-use sg_egress_rule::{evaluate_document, Compliance, KnownPrefixLists, Parameters};
+use sg_egress_core::read_documents;
+use sg_egress_core::{evaluate_document, Compliance, KnownPrefixLists, Parameters};
 
 enum Expect {
     /// One evaluation per entry: the verdict and a fragment of the annotation

@@ -16,8 +16,8 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sg_egress_rule::cli::read_documents;
-use sg_egress_rule::{evaluate_document, Compliance, KnownPrefixLists, Parameters};
+use sg_egress_core::read_documents;
+use sg_egress_core::{evaluate_document, Compliance, KnownPrefixLists, Parameters};
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The first port of each of the five blocks of 1..=65535, and its last.

@@ -4,9 +4,9 @@
 
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use sg_egress_rule::cli::read_documents;
-use sg_egress_rule::coverage::{covers_everything, Rect};
-use sg_egress_rule::{evaluate_document, Compliance, Evaluation, KnownPrefixLists, Parameters};
+use sg_egress_core::coverage::{covers_everything, Rect};
+use sg_egress_core::read_documents;
+use sg_egress_core::{evaluate_document, Compliance, Evaluation, KnownPrefixLists, Parameters};
 
 fn arb_rect(max_port: u32, max_address: u128) -> impl Strategy<Value = Rect> {
     (
@@ -359,12 +359,12 @@ proptest! {
             item["relationships"] = json!([{"resourceType": kind, "resourceId": "x"}]);
         }
         let text = item.to_string();
-        let general = sg_egress_rule::sources::read_document(&item).expect("valid item").resources;
-        let fast = sg_egress_rule::sources::fast::read_item(&text);
+        let general = sg_egress_core::sources::read_document(&item).expect("valid item").resources;
+        let fast = sg_egress_core::sources::fast::read_item(&text);
         prop_assert!(fast.is_some(), "the fast reader declined a usual item: {}", text);
         prop_assert_eq!(vec![fast.unwrap()], general.clone());
         let list = format!("[{text}, {text}]");
-        prop_assert_eq!(sg_egress_rule::sources::fast::read_items(&list), Some([general.clone(), general].concat()));
+        prop_assert_eq!(sg_egress_core::sources::fast::read_items(&list), Some([general.clone(), general].concat()));
     }
 }
 
@@ -381,7 +381,7 @@ fn the_fast_reader_declines_what_it_does_not_know() {
         r#"{"resourceId": "sg-1", "configuration": {"groupId": "sg-1"}} {"groupId": "sg-2"}"#,
     ] {
         assert!(
-            sg_egress_rule::sources::fast::read_item(text).is_none(),
+            sg_egress_core::sources::fast::read_item(text).is_none(),
             "{text}"
         );
     }

@@ -3,10 +3,10 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
-use sg_egress_rule::cli::read_documents;
-use sg_egress_rule::model::GroupsInUse;
-use sg_egress_rule::sources::network_interfaces::read_network_interfaces;
-use sg_egress_rule::{evaluate_document, Compliance, KnownPrefixLists, Parameters};
+use sg_egress_core::model::GroupsInUse;
+use sg_egress_core::read_documents;
+use sg_egress_core::sources::network_interfaces::read_network_interfaces;
+use sg_egress_core::{evaluate_document, Compliance, KnownPrefixLists, Parameters};
 
 const GROUP: &str = "sg-0123456789abcdef0";
 const VPC: &str = "vpc-0a1b2c3d";
@@ -514,7 +514,7 @@ fn every_spec_case() {
 }
 
 /// The one evaluation of an input, with default parameters.
-fn evaluate_with_defaults(input: &Value) -> sg_egress_rule::Evaluation {
+fn evaluate_with_defaults(input: &Value) -> sg_egress_core::Evaluation {
     let documents = read_documents(input.to_string().as_bytes()).unwrap();
     evaluate_document(
         &documents[0],

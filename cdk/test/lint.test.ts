@@ -5,7 +5,7 @@
  * run as written.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
@@ -14,7 +14,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { conformancePackTemplate, conformancePackYaml } from '../lib/conformance-pack';
-import { MEMBER_SCOPE_REASONS } from '../lib/member-template';
+import { MEMBER_SCOPE_FINDINGS, MEMBER_SCOPE_REASONS } from '../lib/member-template';
 import { settingsFromContext } from '../lib/settings';
 import { fakeElf, synth, tempDir } from './helpers';
 
@@ -30,6 +30,7 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
     ...ORG,
     regions: ['eu-central-1'],
     delegatedAdmin: true,
+    managementAccountId: '999988887777',
     targetOus: 'ou-ab12-abcdefgh,ou-ab12-ijklmnop',
   },
   'organization, function only': { ...ORG, regions: 'us-east-1', functionOnly: true },
@@ -69,14 +70,11 @@ describe('every configuration', () => {
       const stack = new Stack(app, 'Member');
       new CfnInclude(stack, 'Template', { templateFile: file });
       Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-      // The reasons live in member-template.ts; the finding ids are cdk-nag's rendering of each scope.
-      const ids: Record<string, string> = {
-        'no resource-level permissions': 'AwsSolutions-IAM5[Resource::*]',
-        'the rule': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:config:*:<AWS::AccountId>:config-rule/*]',
-        'prefix lists': 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:*:*:prefix-list/*]',
-      };
+      // The reasons and cdk-nag's finding id for each scope live in member-template.ts.
       if (acknowledged) {
-        Validations.of(stack).acknowledge(...Object.entries(MEMBER_SCOPE_REASONS).map(([scope, reason]) => ({ id: ids[scope], reason })));
+        Validations.of(stack).acknowledge(
+          ...Object.entries(MEMBER_SCOPE_REASONS).map(([scope, reason]) => ({ id: MEMBER_SCOPE_FINDINGS[scope], reason })),
+        );
       }
       return () => app.synth();
     };
@@ -166,6 +164,33 @@ describe('conformance pack', () => {
     assert.match(organization, /ExecutionRoleName: sg-egress-rule-member/);
     assert.doesNotMatch(organization, /RemediationConfiguration/);
   });
+
+  it('--organization prints the --excluded-accounts flag put-organization-conformance-pack needs, and the targetOus warning', () => {
+    const cwd = path.join(__dirname, '..');
+    const run = (...args: string[]) => {
+      const result = spawnSync('npx', ['tsx', 'bin/conformance-pack.ts', '--organization', ...args], { cwd, encoding: 'utf8' });
+      assert.equal(result.status, 0, result.stderr);
+      return result;
+    };
+    // Context values are text, as with the CDK CLI: one account id stays a (12-digit) string.
+    const one = run('-c', 'excludedAccounts=011122223333');
+    assert.match(one.stdout, /ExecutionRoleName: sg-egress-rule-member/);
+    assert.equal(
+      one.stderr,
+      'sg-egress-rule: pass --excluded-accounts 011122223333 to put-organization-conformance-pack: ' +
+        "excludedAccounts have no member role, and the pack's rule would fail there\n",
+    );
+    const two = run('-c', 'excludedAccounts=111122223333,444455556666', '-c', 'targetOus=ou-ab12-abcdefgh');
+    const lines = two.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 2);
+    assert.match(lines[0], /^sg-egress-rule: pass --excluded-accounts 111122223333 444455556666 to put-organization-conformance-pack: /);
+    assert.match(lines[1], /^sg-egress-rule: targetOus: only the accounts of ou-ab12-abcdefgh get the member role, but the pack covers every account of the organization that is not excluded/);
+    assert.equal(run().stderr, 'sg-egress-rule: excludedAccounts is empty: put-organization-conformance-pack needs no --excluded-accounts\n');
+    // The account pack needs none of this.
+    const account = spawnSync('npx', ['tsx', 'bin/conformance-pack.ts'], { cwd, encoding: 'utf8' });
+    assert.equal(account.status, 0, account.stderr);
+    assert.equal(account.stderr, '');
+  });
 });
 
 describe('cdk synth', () => {
@@ -186,5 +211,47 @@ describe('cdk synth', () => {
     const template = JSON.parse(fs.readFileSync(path.join(out, 'SgEgressRule-eu-west-1.template.json'), 'utf8'));
     const functions = Object.values(template.Resources as Record<string, { Type: string }>).filter((r) => r.Type === 'AWS::Lambda::Function');
     assert.equal(functions.length, 1);
+  });
+
+  /**
+   * The CDK CLI, offline, with a stand-in `cargo` first on PATH that fails
+   * (and logs its arguments): a command that needs the function built fails,
+   * and no real cargo ever runs.
+   */
+  function cdk(args: string[]): { status: number | null; stdout: string; stderr: string; cargoCalls: string } {
+    const bin = tempDir('failing-cargo');
+    const log = path.join(bin, 'calls.log');
+    fs.writeFileSync(path.join(bin, 'cargo'), `#!/bin/sh\necho "$@" >> '${log}'\nexit 1\n`, { mode: 0o755 });
+    const env: NodeJS.ProcessEnv = { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', PATH: `${bin}:${process.env.PATH}` };
+    for (const key of Object.keys(env).filter((k) => k.startsWith('AWS_') || k.startsWith('CDK_DEFAULT_'))) delete env[key];
+    const result = spawnSync('npx', ['cdk', ...args, '--no-notices', '-o', tempDir('cdkout')], { cwd: path.join(__dirname, '..'), env, encoding: 'utf8' });
+    return { status: result.status, stdout: result.stdout, stderr: result.stderr, cargoCalls: fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '' };
+  }
+
+  const ORGANIZATION_OPTIONS = ['-c', 'organization=true', '-c', 'organizationId=o-abcdefghij', '-c', 'regions=us-east-1,eu-west-1'];
+
+  it('the README’s member-template command prints it without building the function (-e)', () => {
+    const synthesized = cdk(['synth', 'SgEgressRuleMembers', '-e', ...ORGANIZATION_OPTIONS, '--json']);
+    assert.equal(synthesized.status, 0, synthesized.stderr);
+    assert.doesNotMatch(synthesized.cargoCalls, /build/);
+    const body = JSON.parse(JSON.parse(synthesized.stdout).Resources.MemberRoles.Properties.TemplateBody);
+    assert.deepEqual(Object.keys(body.Resources), ['MemberRole']);
+    // Without -e the CLI bundles every stack's function, which needs cargo lambda.
+    const bundling = cdk(['synth', 'SgEgressRuleMembers', ...ORGANIZATION_OPTIONS, '--json']);
+    assert.notEqual(bundling.status, 0);
+    assert.match(bundling.stderr, /building the function needs cargo-lambda on PATH/);
+  });
+
+  it('delegated administrator: the management account’s stack synthesizes through the CLI with no CDK bootstrap artefact', () => {
+    const synthesized = cdk(['synth', 'SgEgressRuleManagementMemberRole', '-e', ...ORGANIZATION_OPTIONS,
+      '-c', 'delegatedAdmin=true', '-c', 'managementAccountId=999988887777', '--json']);
+    assert.equal(synthesized.status, 0, synthesized.stderr);
+    // With the CLI's context (path metadata and version reporting on), still the bare member template.
+    const template = JSON.parse(synthesized.stdout);
+    assert.deepEqual(Object.keys(template.Parameters), ['AdministratorAccountId']);
+    assert.deepEqual(Object.keys(template.Resources), ['MemberRole']);
+    for (const artefact of ['BootstrapVersion', 'CheckBootstrapVersion', 'cdk-hnb659fds', 'AWS::CDK::Metadata', 'aws:cdk']) {
+      assert.ok(!synthesized.stdout.includes(artefact), `the management template mentions ${artefact}`);
+    }
   });
 });

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sg_egress_rule::fuzzing::read_and_evaluate_input;
+use sg_egress_core::fuzzing::read_and_evaluate_input;
 
 fuzz_target!(|data: &[u8]| {
     let _ = read_and_evaluate_input(data);

@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use sg_egress_rule::fuzzing::decode_and_evaluate_event;
+use sg_egress_core::fuzzing::decode_and_evaluate_event;
 
 fuzz_target!(|data: &[u8]| {
     let _ = decode_and_evaluate_event(data);

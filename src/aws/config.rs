@@ -2,14 +2,14 @@
 //! configuration item of a resource, and the rule's earlier results.
 
 use super::{describe, Deadline, Error};
-use crate::json::Node;
-use crate::model::Resource;
-use crate::sources::config_item;
-use crate::verdict::{Compliance, Evaluation};
 use aws_sdk_config::primitives::{DateTime as SdkDateTime, DateTimeFormat};
 use aws_sdk_config::types::{ComplianceType, Evaluation as SdkEvaluation, ResourceType};
 use lambda_runtime::tracing;
 use serde_json::{json, Map, Value};
+use sg_egress_core::json::Node;
+use sg_egress_core::model::Resource;
+use sg_egress_core::sources::config_item;
+use sg_egress_core::verdict::{Compliance, Evaluation};
 use std::time::Duration;
 
 /// PutEvaluations takes at most 100 evaluations a call.

@@ -2,12 +2,12 @@
 //! the entries of managed prefix lists. Each read reports what it could not
 //! read beside what it could; deciding what that means is the handler's job.
 
+use super::ec2_sdk::read_sdk_group;
 use super::{describe, Deadline, Error};
-use crate::json::InputError;
-use crate::model::{GroupsInUse, SecurityGroup};
-use crate::sources::ec2_sdk::read_sdk_group;
-use crate::verdict::KnownPrefixLists;
 use aws_sdk_ec2::types::Filter;
+use sg_egress_core::json::InputError;
+use sg_egress_core::model::{GroupsInUse, SecurityGroup};
+use sg_egress_core::verdict::KnownPrefixLists;
 use std::collections::BTreeSet;
 
 /// The largest page `DescribeSecurityGroups` and `DescribeNetworkInterfaces` return.

@@ -4,6 +4,7 @@
 pub mod aggregator;
 pub mod config;
 pub mod ec2;
+pub mod ec2_sdk;
 pub mod remediate;
 pub mod sts;
 

@@ -1,12 +1,12 @@
 //! EC2 calls of the remediation: read a group's egress rules one by one,
 //! authorize the narrower rules to keep, revoke by rule id.
 
+use super::ec2_sdk::read_sdk_group;
 use super::{describe, Error};
-use crate::model::SecurityGroup;
-use crate::remediation::SecurityGroupRule;
-use crate::sources::ec2_sdk::read_sdk_group;
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, PrefixListId};
+use sg_egress_core::model::SecurityGroup;
+use sg_egress_core::remediation::SecurityGroupRule;
 
 /// The answer EC2 gives a dry run that would have succeeded.
 const DRY_RUN_SUCCEEDED: &str = "DryRunOperation";

@@ -14,9 +14,9 @@ pub mod sweep;
 
 use crate::aws::ec2::{prefix_list_entries, referenced_prefix_lists};
 use crate::aws::{Deadline, DeadlineReached, Error};
-use crate::model::SecurityGroup;
-use crate::verdict::KnownPrefixLists;
-use crate::Parameters;
+use sg_egress_core::model::SecurityGroup;
+use sg_egress_core::verdict::KnownPrefixLists;
+use sg_egress_core::Parameters;
 
 /// Why an invocation failed. Lambda reports the variant's name as the error
 /// type, so that a failure can be told apart in metrics and alarms without
@@ -61,14 +61,14 @@ impl Failure {
     }
 }
 
-impl From<crate::InputError> for Failure {
-    fn from(e: crate::InputError) -> Self {
+impl From<sg_egress_core::InputError> for Failure {
+    fn from(e: sg_egress_core::InputError) -> Self {
         Failure::InvalidEvent(e.to_string())
     }
 }
 
-impl From<crate::ParameterError> for Failure {
-    fn from(e: crate::ParameterError) -> Self {
+impl From<sg_egress_core::ParameterError> for Failure {
+    fn from(e: sg_egress_core::ParameterError) -> Self {
         Failure::InvalidRuleParameters(e.to_string())
     }
 }

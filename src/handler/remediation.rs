@@ -9,14 +9,16 @@ use super::{prefix_lists_for, Failure};
 use crate::aws::config::rule_parameters;
 use crate::aws::remediate::{authorize_egress, read_group_rules, revoke_egress};
 use crate::aws::{Clients, Deadline};
-use crate::json::Node;
-use crate::remediation::{parse_keep_egress, plan, GroupRules, KeepSpec, Plan, SecurityGroupRule};
-use crate::verdict::{judge, Compliance, KnownPrefixLists};
-use crate::Parameters;
 use chrono::{DateTime, Utc};
 use lambda_runtime::tracing;
 use serde::Serialize;
 use serde_json::Value;
+use sg_egress_core::json::Node;
+use sg_egress_core::remediation::{
+    parse_keep_egress, plan, GroupRules, KeepSpec, Plan, SecurityGroupRule,
+};
+use sg_egress_core::verdict::{judge, Compliance, KnownPrefixLists};
+use sg_egress_core::Parameters;
 use std::time::Duration;
 
 /// Re-reads of the group after revoking, while EC2 still shows a revoked

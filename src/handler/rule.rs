@@ -6,15 +6,15 @@ use super::{prefix_lists_for, Failure};
 use crate::aws::config::{latest_item, put_evaluations_in_batches, ResultToken};
 use crate::aws::ec2::group_in_use;
 use crate::aws::{Clients, Deadline, Error, RoleClients};
-use crate::event::{ConfigEvent, Trigger};
-use crate::json::Node;
-use crate::model::{Resource, Usage};
-use crate::verdict::{evaluate, Compliance, Evaluation};
-use crate::Parameters;
 use chrono::{DateTime, Utc};
 use lambda_runtime::tracing;
 use serde::Serialize;
 use serde_json::Value;
+use sg_egress_core::event::{ConfigEvent, Trigger};
+use sg_egress_core::json::Node;
+use sg_egress_core::model::{Resource, Usage};
+use sg_egress_core::verdict::{evaluate, Compliance, Evaluation};
+use sg_egress_core::Parameters;
 
 /// What a rule invocation needs besides its event, built once per cold start.
 pub struct RuleContext<'a> {

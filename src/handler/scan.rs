@@ -8,11 +8,11 @@ use crate::aws::aggregator::select_security_groups;
 use crate::aws::ec2::enabled_regions;
 use crate::aws::sts::caller_account;
 use crate::aws::{load_sdk_config, Clients, Deadline};
-use crate::json::Node;
-use crate::sources::config_item::read_item;
-use crate::verdict::{evaluate, Evaluation, KnownPrefixLists};
-use crate::Parameters;
 use serde_json::Value;
+use sg_egress_core::json::Node;
+use sg_egress_core::sources::config_item::read_item;
+use sg_egress_core::verdict::{evaluate, Evaluation, KnownPrefixLists};
+use sg_egress_core::Parameters;
 use std::io::Write;
 
 /// What a scan covers.

@@ -9,11 +9,11 @@ use crate::aws::ec2::{
     describe_all_security_groups, groups_in_use, prefix_list_entries, referenced_prefix_lists,
 };
 use crate::aws::{Clients, Deadline, Error};
-use crate::model::{ItemStatus, Resource, SecurityGroup, SECURITY_GROUP_TYPE};
-use crate::verdict::{evaluate, fit_annotation, Evaluation, KnownPrefixLists};
-use crate::Parameters;
 use chrono::{DateTime, Utc};
 use lambda_runtime::tracing;
+use sg_egress_core::model::{ItemStatus, Resource, SecurityGroup, SECURITY_GROUP_TYPE};
+use sg_egress_core::verdict::{evaluate, fit_annotation, Evaluation, KnownPrefixLists};
+use sg_egress_core::Parameters;
 use std::collections::HashSet;
 
 /// What a sweep produced.

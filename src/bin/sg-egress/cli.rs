@@ -4,13 +4,13 @@
 //! Exit status: 0 when nothing is NON_COMPLIANT, 1 when something is, 2 on bad
 //! input or bad parameters (the reason on stderr, nothing on stdout).
 
-use crate::model::GroupsInUse;
-use crate::sources::{self, Document};
-use crate::verdict::{Compliance, Evaluation, KnownPrefixLists};
-use crate::{evaluate_document, Parameters};
 use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
+use sg_egress_core::model::GroupsInUse;
+use sg_egress_core::report::{write_json, write_table, Place};
+use sg_egress_core::verdict::{Compliance, Evaluation, KnownPrefixLists};
+use sg_egress_core::{evaluate_document, read_documents, Parameters};
 use std::io::{Read, Write};
 use std::path::PathBuf;
 
@@ -113,9 +113,6 @@ pub struct Produced {
     pub incomplete: Option<String>,
 }
 
-/// Where a group lives: its account and region, when known.
-pub type Place = (Option<String>, Option<String>);
-
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(e: E) -> Self {
         Failure(e.to_string())
@@ -147,12 +144,13 @@ pub fn run(
     match result {
         Ok((produced, format)) => {
             let evaluations = produced.evaluations;
-            let rendered =
-                render_with_places(&evaluations, produced.places.as_deref(), format, color);
-            if let Err(e) = stdout
-                .write_all(rendered.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
+            let written = match format {
+                OutputFormat::Json => write_json(stdout, &evaluations),
+                OutputFormat::Table => {
+                    write_table(stdout, &evaluations, produced.places.as_deref(), color)
+                }
+            };
+            if let Err(e) = written.and_then(|_| stdout.flush()) {
                 let _ = writeln!(stderr, "sg-egress: cannot write the output: {e}");
                 return EXIT_BAD_INPUT;
             }
@@ -178,8 +176,8 @@ pub fn run(
 
 /// What `scan`'s options ask for.
 #[cfg(feature = "aws")]
-fn scan_scope(args: &ScanArgs) -> Result<crate::handler::scan::Scope, Failure> {
-    use crate::handler::scan::Scope;
+fn scan_scope(args: &ScanArgs) -> Result<sg_egress_rule::handler::scan::Scope, Failure> {
+    use sg_egress_rule::handler::scan::Scope;
     Ok(match (&args.aggregator, &args.regions) {
         (Some(name), _) => Scope::Aggregator {
             name: name.clone(),
@@ -217,11 +215,16 @@ fn scan(args: &ScanArgs, stderr: &mut dyn Write) -> Result<Produced, Failure> {
     use std::io::IsTerminal;
     let parameters = parse_parameters_option(&args.common.parameters)?.unwrap_or_default();
     let scope = scan_scope(args)?;
-    let spans_places = !matches!(scope, crate::handler::scan::Scope::Region(_));
+    let spans_places = !matches!(scope, sg_egress_rule::handler::scan::Scope::Region(_));
     let progress = std::io::stderr().is_terminal();
-    let scanned =
-        crate::handler::scan::run(scope, args.profile.clone(), &parameters, stderr, progress)
-            .map_err(Failure)?;
+    let scanned = sg_egress_rule::handler::scan::run(
+        scope,
+        args.profile.clone(),
+        &parameters,
+        stderr,
+        progress,
+    )
+    .map_err(Failure)?;
     for note in &scanned.notes {
         let _ = writeln!(stderr, "sg-egress: note: {note}");
     }
@@ -241,7 +244,10 @@ fn scan(args: &ScanArgs, stderr: &mut dyn Write) -> Result<Produced, Failure> {
         scanned
             .rows
             .iter()
-            .map(|r| (r.account.clone(), r.region.clone()))
+            .map(|r| Place {
+                account: r.account.clone(),
+                region: r.region.clone(),
+            })
             .collect()
     });
     Ok(Produced {
@@ -339,8 +345,12 @@ fn parse_network_interfaces(files: &[PathBuf]) -> Result<Option<GroupsInUse>, Fa
         let text = std::fs::read_to_string(file).map_err(|e| Failure(format!("{name}: {e}")))?;
         let value: Value = serde_json::from_str(&text)
             .map_err(|e| Failure(format!("{name}: not valid JSON: {e}")))?;
-        crate::sources::network_interfaces::read_network_interfaces(&value, "", &mut in_use)
-            .map_err(|e| Failure(format!("{name}: {e}")))?;
+        sg_egress_core::sources::network_interfaces::read_network_interfaces(
+            &value,
+            "",
+            &mut in_use,
+        )
+        .map_err(|e| Failure(format!("{name}: {e}")))?;
     }
     Ok(Some(in_use))
 }
@@ -411,92 +421,4 @@ fn evaluate_inputs(
         let _ = writeln!(stderr, "sg-egress: note: {note}");
     }
     Ok(evaluations)
-}
-
-/// Parses the JSON documents of one input (one, or several in a row).
-pub fn read_documents(bytes: &[u8]) -> Result<Vec<Document>, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
-    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    if text.trim().is_empty() {
-        return Err("empty input: expected a JSON document".to_string());
-    }
-    let fast = match text.trim_start().as_bytes().first() {
-        Some(b'{') => sources::fast::read_item(text).map(|r| vec![r]),
-        Some(b'[') => sources::fast::read_items(text),
-        _ => None,
-    };
-    if let Some(resources) = fast {
-        return Ok(vec![Document {
-            resources,
-            ..Document::default()
-        }]);
-    }
-    let mut documents = Vec::new();
-    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
-        let value = value.map_err(|e| format!("not valid JSON: {e}"))?;
-        documents.push(sources::read_document(&value).map_err(|e| e.to_string())?);
-    }
-    Ok(documents)
-}
-
-/// Renders evaluations as JSON (the PutEvaluations shape) or as a table.
-pub fn render(evaluations: &[Evaluation], format: OutputFormat, color: bool) -> String {
-    render_with_places(evaluations, None, format, color)
-}
-
-/// Like [`render`]; a table also shows each group's account and region.
-pub fn render_with_places(
-    evaluations: &[Evaluation],
-    places: Option<&[Place]>,
-    format: OutputFormat,
-    color: bool,
-) -> String {
-    match format {
-        OutputFormat::Json => {
-            let mut out = serde_json::to_string_pretty(evaluations).expect("evaluations serialize");
-            out.push('\n');
-            out
-        }
-        OutputFormat::Table => {
-            let width = evaluations
-                .iter()
-                .map(|e| e.compliance_resource_id.chars().count())
-                .max()
-                .unwrap_or(0)
-                .max("RESOURCE".len());
-            let place_of = |i: usize| -> Option<(String, String)> {
-                let (account, region) = places?.get(i)?;
-                Some((
-                    account.clone().unwrap_or_else(|| "-".to_string()),
-                    region.clone().unwrap_or_else(|| "-".to_string()),
-                ))
-            };
-            let mut out = if places.is_some() {
-                format!(
-                    "{:<12}  {:<14}  {:<width$}  {:<14}  REASON\n",
-                    "ACCOUNT", "REGION", "RESOURCE", "VERDICT"
-                )
-            } else {
-                format!("{:<width$}  {:<14}  REASON\n", "RESOURCE", "VERDICT")
-            };
-            for (i, e) in evaluations.iter().enumerate() {
-                if let Some((account, region)) = place_of(i) {
-                    out.push_str(&format!("{account:<12}  {region:<14}  "));
-                }
-                let verdict = format!("{:<14}", e.compliance_type.as_str());
-                let verdict = match (color, e.compliance_type) {
-                    (false, _) => verdict,
-                    (true, Compliance::NonCompliant) => format!("\x1b[31m{verdict}\x1b[0m"),
-                    (true, Compliance::Compliant) => format!("\x1b[32m{verdict}\x1b[0m"),
-                    (true, Compliance::NotApplicable) => format!("\x1b[2m{verdict}\x1b[0m"),
-                };
-                let reason = e.annotation.as_deref().unwrap_or("-");
-                out.push_str(&format!(
-                    "{:<width$}  {verdict}  {reason}\n",
-                    e.compliance_resource_id
-                ));
-            }
-            out
-        }
-    }
 }

@@ -4,9 +4,10 @@
 //! returns what it decided (the verdicts, or why the input was refused), so
 //! that a regression input can be held to its expected outcome.
 
-use crate::cli::{read_documents, render, OutputFormat};
 use crate::event::{ConfigEvent, Trigger};
 use crate::json::Node;
+use crate::report::{write_json, write_table};
+use crate::sources::read_documents;
 use crate::verdict::{evaluate, Compliance, Evaluation, KnownPrefixLists};
 use crate::{evaluate_document, Parameters};
 use chrono::{TimeZone, Utc};
@@ -72,9 +73,10 @@ pub fn read_and_evaluate_input(data: &[u8]) -> Outcome {
         };
         let evaluations = evaluate_document(&document, &parameters, &KnownPrefixLists::new(), now);
         evaluations.iter().for_each(assert_annotation_fits);
-        let json = render(&evaluations, OutputFormat::Json, false);
-        assert!(serde_json::from_str::<Value>(&json).is_ok());
-        render(&evaluations, OutputFormat::Table, true);
+        let mut json = Vec::new();
+        write_json(&mut json, &evaluations).expect("writes to memory");
+        assert!(serde_json::from_slice::<Value>(&json).is_ok());
+        write_table(&mut Vec::new(), &evaluations, None, true).expect("writes to memory");
         verdicts.extend(
             evaluations
                 .into_iter()

@@ -1,9 +1,9 @@
 //! EC2 SDK `SecurityGroup` values (from `DescribeSecurityGroups` in the
 //! Lambda's sweep and in `sg-egress scan`) into the model.
 
-use crate::json::InputError;
-use crate::model::{EgressPermission, PortError, Protocol, SecurityGroup, Usage};
 use aws_sdk_ec2::types::{IpPermission, SecurityGroup as SdkSecurityGroup};
+use sg_egress_core::json::InputError;
+use sg_egress_core::model::{EgressPermission, PortError, Protocol, SecurityGroup, Usage};
 
 /// Converts one group; an unknown protocol or port is an error that names
 /// the group and the permission.

@@ -16,8 +16,6 @@
 
 pub mod config_item;
 pub mod ec2;
-#[cfg(feature = "aws")]
-pub mod ec2_sdk;
 pub mod fast;
 pub mod network_interfaces;
 
@@ -325,4 +323,30 @@ pub(crate) fn read_tags(
         _ => return Err(node.error("expected tags as an object or a list of {key, value}")),
     }
     Ok(())
+}
+
+/// Parses the JSON documents of one input (one, or several in a row).
+pub fn read_documents(bytes: &[u8]) -> Result<Vec<Document>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))?;
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Err("empty input: expected a JSON document".to_string());
+    }
+    let fast = match text.trim_start().as_bytes().first() {
+        Some(b'{') => fast::read_item(text).map(|r| vec![r]),
+        Some(b'[') => fast::read_items(text),
+        _ => None,
+    };
+    if let Some(resources) = fast {
+        return Ok(vec![Document {
+            resources,
+            ..Document::default()
+        }]);
+    }
+    let mut documents = Vec::new();
+    for value in serde_json::Deserializer::from_str(text).into_iter::<Value>() {
+        let value = value.map_err(|e| format!("not valid JSON: {e}"))?;
+        documents.push(read_document(&value).map_err(|e| e.to_string())?);
+    }
+    Ok(documents)
 }
