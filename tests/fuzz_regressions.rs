@@ -36,7 +36,7 @@ const EXPECTED: &[(&str, Expected, Expected)] = &[
     ),
     (
         "nested-arrays.json",
-        Refused("recursion limit exceeded"),
+        Refused("event: expected an object, found an array"),
         Refused("recursion limit exceeded"),
     ),
 ];

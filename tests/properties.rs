@@ -322,10 +322,13 @@ fn port_value(n: i64, style: u8) -> Value {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
-    /// The fast reader of configuration items and the general reader agree
-    /// on every item the fast one accepts, and it accepts the usual ones.
+    /// One item, spelled every way AWS spells it (ports as integers, floats
+    /// or strings; `configuration` as an object or as JSON text; the capture
+    /// time as ISO-8601 or epoch seconds; members in any order; as one item,
+    /// in a list, or in GetResourceConfigHistory output), reads as the same
+    /// resource, whether or not it is a current group in scope.
     #[test]
-    fn fast_and_general_readers_agree(
+    fn every_spelling_of_an_item_reads_alike(
         perms in proptest::collection::vec(arb_perm(), 0..6),
         style in any::<u8>(),
         status in proptest::sample::select(&["OK", "ResourceDiscovered", "ResourceDeleted", "ResourceNotRecorded"][..]),
@@ -358,31 +361,29 @@ proptest! {
             let kind = if attached { "AWS::EC2::NetworkInterface" } else { "AWS::EC2::VPC" };
             item["relationships"] = json!([{"resourceType": kind, "resourceId": "x"}]);
         }
-        let text = item.to_string();
-        let general = sg_egress_core::sources::read_document(&item).expect("valid item").resources;
-        let fast = sg_egress_core::sources::fast::read_item(&text);
-        prop_assert!(fast.is_some(), "the fast reader declined a usual item: {}", text);
-        prop_assert_eq!(vec![fast.unwrap()], general.clone());
-        let list = format!("[{text}, {text}]");
-        prop_assert_eq!(sg_egress_core::sources::fast::read_items(&list), Some([general.clone(), general].concat()));
-    }
-}
-
-#[test]
-fn the_fast_reader_declines_what_it_does_not_know() {
-    for text in [
-        r#"{"messageType": null, "configuration": {"groupId": "sg-1"}}"#,
-        r#"{"resourceId": "sg-1", "configuration": "{\"groupId\": \"sg-1\"}"}"#,
-        r#"{"resourceId": "sg-1", "configurationItemCaptureTime": 1795166067.318, "configuration": {"groupId": "sg-1"}}"#,
-        r#"{"resourceId": "sg-1", "resourceId": "sg-2", "configuration": {"groupId": "sg-1"}}"#,
-        r#"{"resourceId": "sg-1", "configuration": {"groupId": "sg-1", "ipPermissionsEgress": [{"ipProtocol": "tcp", "fromPort": true}]}}"#,
-        r#"{"resourceId": "sg-1", "tags": [{"key": "a", "value": "b"}], "configuration": {"groupId": "sg-1"}}"#,
-        r#"{"groupId": "sg-1", "ipPermissionsEgress": []}"#,
-        r#"{"resourceId": "sg-1", "configuration": {"groupId": "sg-1"}} {"groupId": "sg-2"}"#,
-    ] {
-        assert!(
-            sg_egress_core::sources::fast::read_item(text).is_none(),
-            "{text}"
-        );
+        let reference = read_documents(item.to_string().as_bytes()).expect("a valid item");
+        let reference: Vec<_> = reference.into_iter().flat_map(|d| d.resources).collect();
+        prop_assert_eq!(reference.len(), 1);
+        let mut encoded = item.clone();
+        encoded["configuration"] = json!(item["configuration"].to_string());
+        encoded["configurationItemCaptureTime"] = json!(1795166067.318);
+        // serde_json keeps members in key order: reversing them changes the order read.
+        let reversed: serde_json::Map<String, Value> = item.as_object().unwrap().clone().into_iter().rev().collect();
+        for spelling in [
+            encoded.to_string(),
+            Value::Object(reversed).to_string(),
+            format!("[{item}]"),
+            json!({"configurationItems": [encoded.clone(), item.clone()]}).to_string(),
+        ] {
+            let read: Vec<_> = read_documents(spelling.as_bytes())
+                .expect("a valid item")
+                .into_iter()
+                .flat_map(|d| d.resources)
+                .collect();
+            prop_assert!(!read.is_empty());
+            for resource in &read {
+                prop_assert_eq!(resource, &reference[0], "{}", spelling);
+            }
+        }
     }
 }

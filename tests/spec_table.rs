@@ -4,8 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 use sg_egress_core::model::GroupsInUse;
+use sg_egress_core::read::read_network_interfaces;
 use sg_egress_core::read_documents;
-use sg_egress_core::sources::network_interfaces::read_network_interfaces;
 use sg_egress_core::{evaluate_document, Compliance, KnownPrefixLists, Parameters};
 
 const GROUP: &str = "sg-0123456789abcdef0";
@@ -466,7 +466,7 @@ fn every_spec_case() {
             .unwrap_or_else(|e| panic!("{}: {e}", c.name));
         if let Some(listing) = &c.interfaces {
             let mut in_use = GroupsInUse::new();
-            read_network_interfaces(listing, "", &mut in_use).unwrap();
+            read_network_interfaces(listing.to_string().as_bytes(), &mut in_use).unwrap();
             for group in documents
                 .iter_mut()
                 .flat_map(|d| &mut d.resources)

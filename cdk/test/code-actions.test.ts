@@ -210,13 +210,15 @@ describe('the analysis catches a new call', () => {
 });
 
 describe('the contract between the stack and the binary', () => {
+  // The sources of the crate and of the local crates it builds with (a workspace's members).
   const source = (() => {
     const all: string[] = [];
     const walk = (dir: string) =>
       fs.readdirSync(dir, { withFileTypes: true }).forEach((e) =>
         e.isDirectory() ? walk(path.join(dir, e.name)) : e.name.endsWith('.rs') && all.push(fs.readFileSync(path.join(dir, e.name), 'utf8')),
       );
-    walk(INFO.srcDir);
+    assert.ok(INFO.localSrcDirs.includes(INFO.srcDir));
+    INFO.localSrcDirs.forEach(walk);
     return all.join('\n');
   })();
 
@@ -225,7 +227,7 @@ describe('the contract between the stack and the binary', () => {
     assert.ok(!source.includes('"SG_EGRESS_RULE_PARAMETERS"'), 'SG_EGRESS_RULE_PARAMETERS was replaced by SG_EGRESS_RULE_NAME');
   });
 
-  it('parameter names are the ones the function accepts (src/params.rs)', () => {
+  it('parameter names are the ones the function accepts (PARAMETER_NAMES, params.rs)', () => {
     const list = /PARAMETER_NAMES: \[&str; \d+\] = \[([^\]]+)\]/.exec(source);
     assert.ok(list);
     const names = [...list[1].matchAll(/"([A-Za-z0-9]+)"/g)].map((m) => m[1]);

@@ -242,6 +242,12 @@ describe('cdk synth', () => {
     assert.match(bundling.stderr, /building the function needs cargo-lambda on PATH/);
   });
 
+  it('delegated administrator: the README’s step 2 selects every stack but the management account’s', () => {
+    const listed = cdk(['ls', 'SgEgressRuleMembers', 'SgEgressRule-*', ...ORGANIZATION_OPTIONS, '-c', 'delegatedAdmin=true', '-c', 'managementAccountId=999988887777']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.deepEqual(listed.stdout.trim().split('\n').sort(), ['SgEgressRule-eu-west-1', 'SgEgressRule-us-east-1', 'SgEgressRuleMembers']);
+  });
+
   it('delegated administrator: the management account’s stack synthesizes through the CLI with no CDK bootstrap artefact', () => {
     const synthesized = cdk(['synth', 'SgEgressRuleManagementMemberRole', '-e', ...ORGANIZATION_OPTIONS,
       '-c', 'delegatedAdmin=true', '-c', 'managementAccountId=999988887777', '--json']);

@@ -25,6 +25,8 @@ import * as path from 'node:path';
 
 export interface CrateInfo {
   readonly srcDir: string;
+  /** `src/` of every local package (the crate, and the workspace members and path dependencies it builds with). */
+  readonly localSrcDirs: string[];
   /** Each `[[bin]]` target: name and main file. */
   readonly bins: Array<{ name: string; file: string }>;
   /** IAM service prefix → operation method name → IAM action. */
@@ -37,6 +39,8 @@ interface Metadata {
   packages: Array<{
     name: string;
     manifest_path: string;
+    /** null for a local (path) package. */
+    source: string | null;
     dependencies: Array<{ name: string; rename: string | null }>;
     targets: Array<{ name: string; kind: string[]; src_path: string }>;
   }>;
@@ -79,6 +83,11 @@ export function crateInfo(crateDir: string): CrateInfo {
   for (const target of root.targets.filter((t) => t.kind.includes('lib'))) externalCrates.delete(target.name);
   return {
     srcDir: path.join(path.resolve(crateDir), 'src'),
+    localSrcDirs: metadata.packages
+      .filter((p) => p.source === null)
+      .map((p) => path.join(path.dirname(p.manifest_path), 'src'))
+      .filter((dir) => fs.existsSync(dir))
+      .sort(),
     bins: root.targets.filter((t) => t.kind.includes('bin')).map((t) => ({ name: t.name, file: t.src_path })),
     operations,
     externalCrates,
@@ -206,13 +215,27 @@ function blankTestCode(code: string): string {
   return out;
 }
 
-/** The module path of a source file. */
+/**
+ * The module path of a source file. Each binary is a crate root of its own,
+ * `#bin/NAME`: `src/bin/NAME.rs`, or `src/bin/NAME/main.rs` with its modules
+ * beside it (`src/bin/NAME/cli.rs` → `#bin/NAME::cli`).
+ */
 function moduleOf(srcDir: string, file: string): string {
   const rel = path.relative(srcDir, file).replace(/\\/g, '/').replace(/\.rs$/, '');
-  if (rel.startsWith('bin/')) return `#${rel}`; // each binary is a crate root of its own
+  if (rel.startsWith('bin/')) {
+    const [, name, ...parts] = rel.split('/');
+    if (parts.length === 1 && parts[0] === 'main') parts.pop();
+    else if (parts[parts.length - 1] === 'mod') parts.pop();
+    return [`#bin/${name}`, ...parts].join('::');
+  }
   const parts = rel.split('/');
   if (parts[parts.length - 1] === 'mod' || parts[parts.length - 1] === 'lib') parts.pop();
   return parts.join('::');
+}
+
+/** The root module of the crate a module belongs to: a binary's (`#bin/NAME`), or the library's (''). */
+function crateRoot(module: string): string {
+  return module.startsWith('#') ? module.split('::')[0] : '';
 }
 
 function parentModule(module: string): string {
@@ -272,7 +295,8 @@ export function parseCrate(info: CrateInfo): { files: Map<string, RustFile>; fun
         const segments = selfImport ? entry.path.slice(0, -1) : entry.path;
         const [first, ...rest] = segments;
         let absolute: string | null;
-        if (first === 'crate' || first === libName) absolute = join('', rest);
+        if (first === 'crate') absolute = join(crateRoot(module), rest);
+        else if (first === libName) absolute = join('', rest);
         else if (first === 'super') {
           let base = parentModule(module);
           while (rest[0] === 'super') (base = parentModule(base), rest.shift());
@@ -372,7 +396,8 @@ export class CallGraph {
   private resolveModule(file: RustFile, segments: string[]): string | null {
     let [first, ...rest] = segments;
     let base: string;
-    if (first === 'crate' || first === 'sg_egress_rule') base = '';
+    if (first === 'crate') base = crateRoot(file.module);
+    else if (first === 'sg_egress_rule') base = '';
     else if (first === 'self') base = file.module;
     else if (first === 'super') {
       base = parentModule(file.module);

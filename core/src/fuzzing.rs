@@ -4,10 +4,8 @@
 //! returns what it decided (the verdicts, or why the input was refused), so
 //! that a regression input can be held to its expected outcome.
 
-use crate::event::{ConfigEvent, Trigger};
-use crate::json::Node;
+use crate::read::{read_documents, read_event, Trigger};
 use crate::report::{write_json, write_table};
-use crate::sources::read_documents;
 use crate::verdict::{evaluate, Compliance, Evaluation, KnownPrefixLists};
 use crate::{evaluate_document, Parameters};
 use chrono::{TimeZone, Utc};
@@ -29,14 +27,15 @@ fn assert_annotation_fits(e: &Evaluation) {
 /// it holds.
 pub fn decode_and_evaluate_event(data: &[u8]) -> Outcome {
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
-    let event: Value = if data.first() == Some(&1) {
-        let text = String::from_utf8_lossy(&data[1..]).into_owned();
-        serde_json::json!({ "invokingEvent": text, "ruleParameters": "{}", "resultToken": "TESTMODE" })
-    } else {
-        serde_json::from_slice(data).map_err(|e| format!("not valid JSON: {e}"))?
+    let event = match data.split_first() {
+        Some((1, text)) => {
+            let text = String::from_utf8_lossy(text).into_owned();
+            serde_json::to_vec(&serde_json::json!({ "invokingEvent": text, "ruleParameters": "{}", "resultToken": "TESTMODE" }))
+                .expect("a JSON value serializes")
+        }
+        _ => data.to_vec(),
     };
-    let config_event =
-        ConfigEvent::parse(&Node::root(&event, "event")).map_err(|e| e.to_string())?;
+    let config_event = read_event(&event).map_err(|e| e.to_string())?;
     let parameters =
         Parameters::from_json_text(&config_event.rule_parameters).map_err(|e| e.to_string())?;
     let fallback = config_event.notification_time.unwrap_or(now);
@@ -66,7 +65,7 @@ pub fn decode_and_evaluate_event(data: &[u8]) -> Outcome {
 pub fn read_and_evaluate_input(data: &[u8]) -> Outcome {
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
     let mut verdicts = Vec::new();
-    for document in read_documents(data)? {
+    for document in read_documents(data).map_err(|e| e.to_string())? {
         let parameters = match &document.rule_parameters {
             Some(text) => Parameters::from_json_text(text).map_err(|e| e.to_string())?,
             None => Parameters::default(),

@@ -3,29 +3,26 @@
 //! the whole IPv4 or IPv6 internet. Pure: no I/O, no clock, no AWS; every
 //! input arrives as bytes or values, the time as an argument.
 //!
-//! - [`sources`] read every input shape into the normalized [`model`];
+//! - [`read`] reads every input shape (Config events and items, EC2
+//!   output) into the normalized [`model`];
 //! - [`coverage`] and [`cidr`] do the interval arithmetic;
 //! - [`verdict`] decides, given [`params`] and the time;
-//! - [`event`] decodes the Config Lambda event;
 //! - [`remediation`] plans which rules to revoke;
 //! - [`report`] shows evaluations as JSON or a table.
 
 pub mod cidr;
 pub mod coverage;
-pub mod event;
 pub mod fuzzing;
-pub mod json;
 pub mod model;
 pub mod params;
+pub mod read;
 pub mod remediation;
 pub mod report;
-pub mod sources;
 pub mod verdict;
 
-pub use json::InputError;
 pub use model::{EgressPermission, Protocol, Resource, SecurityGroup};
 pub use params::{ParameterError, Parameters};
-pub use sources::{read_documents, Document};
+pub use read::{read_documents, Document, ReadError};
 pub use verdict::{evaluate, judge, Compliance, Evaluation, KnownPrefixLists, Verdict};
 
 use chrono::{DateTime, Utc};
@@ -33,7 +30,7 @@ use chrono::{DateTime, Utc};
 /// Evaluates every resource of a document, in input order. Resources without
 /// a capture time of their own take the notification's time, else `now`.
 pub fn evaluate_document(
-    document: &sources::Document,
+    document: &read::Document,
     parameters: &Parameters,
     prefix_lists: &KnownPrefixLists,
     now: DateTime<Utc>,

@@ -44,10 +44,23 @@ pub enum Protocol {
     Other(u8),
 }
 
-impl Protocol {
+/// A protocol that is neither a known name nor a number 0..=255.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProtocolError {
+    #[error("protocol number {0:?} is out of range 0..=255")]
+    OutOfRange(String),
+    #[error(
+        "unknown protocol {0:?} (expected -1, all, tcp, udp, icmp, icmpv6 or a number 0..=255)"
+    )]
+    Unknown(String),
+}
+
+impl std::str::FromStr for Protocol {
+    type Err = ProtocolError;
+
     /// Parses a protocol name or number, case-insensitively: `-1`/`all`,
     /// `tcp`/`6`, `udp`/`17`, `icmp`/`1`, `icmpv6`/`58`, or any number 0..=255.
-    pub fn parse(text: &str) -> Result<Protocol, String> {
+    fn from_str(text: &str) -> Result<Protocol, ProtocolError> {
         let lower = text.trim().to_ascii_lowercase();
         Ok(match lower.as_str() {
             "-1" | "all" => Protocol::All,
@@ -55,22 +68,22 @@ impl Protocol {
             "udp" => Protocol::Udp,
             "icmp" => Protocol::Icmp,
             "icmpv6" => Protocol::Icmpv6,
-            number if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => match number.parse::<u16>() {
-                Ok(6) => Protocol::Tcp,
-                Ok(17) => Protocol::Udp,
-                Ok(1) => Protocol::Icmp,
-                Ok(58) => Protocol::Icmpv6,
-                Ok(n) if n <= 255 => Protocol::Other(n as u8),
-                _ => return Err(format!("protocol number {text:?} is out of range 0..=255")),
-            },
-            _ => {
-                return Err(format!(
-                    "unknown protocol {text:?} (expected -1, all, tcp, udp, icmp, icmpv6 or a number 0..=255)"
-                ))
+            number if !number.is_empty() && number.bytes().all(|b| b.is_ascii_digit()) => {
+                match number.parse::<u16>() {
+                    Ok(6) => Protocol::Tcp,
+                    Ok(17) => Protocol::Udp,
+                    Ok(1) => Protocol::Icmp,
+                    Ok(58) => Protocol::Icmpv6,
+                    Ok(n) if n <= 255 => Protocol::Other(n as u8),
+                    _ => return Err(ProtocolError::OutOfRange(text.to_string())),
+                }
             }
+            _ => return Err(ProtocolError::Unknown(text.to_string())),
         })
     }
+}
 
+impl Protocol {
     fn has_ports(self) -> bool {
         matches!(self, Protocol::Tcp | Protocol::Udp)
     }
@@ -169,10 +182,12 @@ impl EgressPermission {
     }
 }
 
-/// A port value outside -1..=65535.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A port value outside -1..=65535, at the start or the end of the range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum PortError {
+    #[error("port {0} is outside -1..=65535")]
     From(i64),
+    #[error("port {0} is outside -1..=65535")]
     To(i64),
 }
 

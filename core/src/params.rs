@@ -86,7 +86,7 @@ impl Parameters {
                     "(ruleParameters)",
                     format!(
                         "expected a JSON object of parameters, found {}",
-                        crate::json::type_name(other)
+                        type_name(other)
                     ),
                 ))
             }
@@ -121,11 +121,23 @@ impl Parameters {
     }
 }
 
+/// Human name of a JSON value's type, for messages.
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn string<'a>(name: &str, value: &'a Value) -> Result<&'a str, ParameterError> {
     value.as_str().ok_or_else(|| {
         error(
             name,
-            format!("expected a string, found {}", crate::json::type_name(value)),
+            format!("expected a string, found {}", type_name(value)),
         )
     })
 }
@@ -138,10 +150,7 @@ fn boolean(name: &str, value: &Value) -> Result<bool, ParameterError> {
         Value::String(s) => Err(error(name, format!("expected true or false, found {s:?}"))),
         other => Err(error(
             name,
-            format!(
-                "expected true or false, found {}",
-                crate::json::type_name(other)
-            ),
+            format!("expected true or false, found {}", type_name(other)),
         )),
     }
 }

@@ -40,25 +40,31 @@ pub struct SecurityGroupRule {
     pub description: Option<String>,
 }
 
-impl SecurityGroupRule {
-    fn to_permission(&self) -> Result<EgressPermission, String> {
-        let protocol = Protocol::parse(&self.ip_protocol)
-            .map_err(|m| format!("{}: {m}", self.security_group_rule_id))?;
+impl TryFrom<&SecurityGroupRule> for EgressPermission {
+    type Error = String;
+
+    /// The one conversion of a rule as `DescribeSecurityGroupRules` gives it
+    /// into the model.
+    fn try_from(rule: &SecurityGroupRule) -> Result<Self, String> {
+        let id = &rule.security_group_rule_id;
+        let protocol: Protocol = rule.ip_protocol.parse().map_err(|e| format!("{id}: {e}"))?;
         let mut permission =
-            EgressPermission::new(protocol, Some(self.from_port), Some(self.to_port))
-                .map_err(|e| format!("{}: bad port {e:?}", self.security_group_rule_id))?;
-        for cidr in self.cidr_ipv4.iter().chain(&self.cidr_ipv6) {
+            EgressPermission::new(protocol, Some(rule.from_port), Some(rule.to_port))
+                .map_err(|e| format!("{id}: {e}"))?;
+        for cidr in rule.cidr_ipv4.iter().chain(&rule.cidr_ipv6) {
             permission.add_cidr(cidr);
         }
         permission
             .prefix_list_ids
-            .extend(self.prefix_list_id.clone());
+            .extend(rule.prefix_list_id.clone());
         permission
             .referenced_group_ids
-            .extend(self.referenced_group_id.clone());
+            .extend(rule.referenced_group_id.clone());
         Ok(permission)
     }
+}
 
+impl SecurityGroupRule {
     fn destination(&self) -> String {
         self.cidr_ipv4
             .clone()
@@ -108,7 +114,7 @@ impl GroupRules {
     pub fn new(mut group: SecurityGroup, rules: Vec<SecurityGroupRule>) -> Result<Self, String> {
         group.egress = rules
             .iter()
-            .map(SecurityGroupRule::to_permission)
+            .map(EgressPermission::try_from)
             .collect::<Result<_, _>>()?;
         Ok(GroupRules { group, rules })
     }
@@ -274,7 +280,7 @@ pub fn plan(
         to_revoke.iter().map(|&i| group.rules[i].clone()).collect();
     let mut add: Vec<SecurityGroupRule> = Vec::new();
     for rule in &revoke {
-        let permission = rule.to_permission().expect("parsed above");
+        let permission = EgressPermission::try_from(rule).expect("parsed above");
         for spec in keep {
             let allowed = permission
                 .ports_for(spec.protocol)
@@ -309,7 +315,7 @@ pub fn plan(
     for rule in &add {
         after
             .egress
-            .push(rule.to_permission().expect("built from valid parts"));
+            .push(EgressPermission::try_from(rule).expect("built from valid parts"));
     }
     let reopened = find_openings(&after, parameters.check_ipv6, prefix_lists);
     if !reopened.is_empty() {

@@ -2,13 +2,11 @@
 //! configuration item of a resource, and the rule's earlier results.
 
 use super::{describe, Deadline, Error};
-use aws_sdk_config::primitives::{DateTime as SdkDateTime, DateTimeFormat};
+use aws_sdk_config::primitives::DateTime as SdkDateTime;
 use aws_sdk_config::types::{ComplianceType, Evaluation as SdkEvaluation, ResourceType};
 use lambda_runtime::tracing;
-use serde_json::{json, Map, Value};
-use sg_egress_core::json::Node;
 use sg_egress_core::model::Resource;
-use sg_egress_core::sources::config_item;
+use sg_egress_core::read::ItemFields;
 use sg_egress_core::verdict::{Compliance, Evaluation};
 use std::time::Duration;
 
@@ -208,41 +206,30 @@ pub async fn latest_item(
             }
         }
     };
-    let mut value = Map::new();
-    let mut put = |key: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            value.insert(key.to_string(), v);
-        }
-    };
-    put(
-        "resourceType",
-        item.resource_type().map(|t| json!(t.as_str())),
-    );
-    put("resourceId", item.resource_id().map(|id| json!(id)));
-    put(
-        "configurationItemStatus",
-        item.configuration_item_status().map(|s| json!(s.as_str())),
-    );
-    put(
-        "configurationItemCaptureTime",
-        item.configuration_item_capture_time()
-            .and_then(|t| t.fmt(DateTimeFormat::DateTime).ok())
-            .map(Value::String),
-    );
-    put("configuration", item.configuration().map(|c| json!(c)));
-    put("tags", item.tags().map(|t| json!(t)));
-    put(
-        "relationships",
-        Some(Value::Array(
+    let fields = ItemFields {
+        resource_type: item.resource_type().map(|t| t.as_str()),
+        resource_id: item.resource_id(),
+        status: item.configuration_item_status().map(|s| s.as_str()),
+        captured_at: item
+            .configuration_item_capture_time()
+            .and_then(|t| chrono::DateTime::from_timestamp_millis(t.to_millis().ok()?)),
+        configuration: item.configuration(),
+        tags: item
+            .tags()
+            .into_iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
+        related_types: Some(
             item.relationships()
                 .iter()
-                .map(|r| json!({"resourceType": r.resource_type().map(|t| t.as_str()), "resourceId": r.resource_id()}))
+                .filter_map(|r| r.resource_type().map(|t| t.as_str().to_string()))
                 .collect(),
-        )),
-    );
-    let value = Value::Object(value);
-    let name = format!("GetResourceConfigHistory({resource_id})");
-    Ok(config_item::read_item(&Node::root(&value, &name), false)?)
+        ),
+    };
+    Resource::try_from(fields).map_err(|e| {
+        format!("config:GetResourceConfigHistory for {resource_id} returned an item that cannot be read: {e}").into()
+    })
 }
 
 /// The `InputParameters` of a Config rule as they are now (JSON text, `""`

@@ -2,12 +2,12 @@
 //! the entries of managed prefix lists. Each read reports what it could not
 //! read beside what it could; deciding what that means is the handler's job.
 
-use super::ec2_sdk::read_sdk_group;
+use super::ec2_sdk::SdkGroup;
 use super::{describe, Deadline, Error};
 use aws_sdk_ec2::types::Filter;
-use sg_egress_core::json::InputError;
 use sg_egress_core::model::{GroupsInUse, SecurityGroup};
 use sg_egress_core::verdict::KnownPrefixLists;
+use sg_egress_core::ReadError;
 use std::collections::BTreeSet;
 
 /// The largest page `DescribeSecurityGroups` and `DescribeNetworkInterfaces` return.
@@ -24,7 +24,7 @@ const PREFIX_LIST_PAGE_SIZE: i32 = 100;
 pub struct DescribedGroup {
     pub group_id: String,
     pub owner_id: Option<String>,
-    pub group: Result<SecurityGroup, InputError>,
+    pub group: Result<SecurityGroup, ReadError>,
 }
 
 /// Every security group of the account and region, all pages. A group that
@@ -49,7 +49,7 @@ pub async fn describe_all_security_groups(
             groups.push(DescribedGroup {
                 group_id: group.group_id().unwrap_or("(no GroupId)").to_string(),
                 owner_id: group.owner_id().map(str::to_string),
-                group: read_sdk_group(group),
+                group: SecurityGroup::try_from(SdkGroup(group)),
             });
         }
     }

@@ -1,81 +1,100 @@
-//! EC2 SDK `SecurityGroup` values (from `DescribeSecurityGroups` in the
-//! Lambda's sweep and in `sg-egress scan`) into the model.
+//! EC2 SDK values (from `DescribeSecurityGroups` in the Lambda's sweep, in
+//! `sg-egress scan` and in remediation) into the model: each conversion
+//! written once.
 
 use aws_sdk_ec2::types::{IpPermission, SecurityGroup as SdkSecurityGroup};
-use sg_egress_core::json::InputError;
-use sg_egress_core::model::{EgressPermission, PortError, Protocol, SecurityGroup, Usage};
+use sg_egress_core::model::{EgressPermission, Protocol, SecurityGroup, Usage};
+use sg_egress_core::ReadError;
 
-/// Converts one group; an unknown protocol or port is an error that names
-/// the group and the permission.
-pub fn read_sdk_group(group: &SdkSecurityGroup) -> Result<SecurityGroup, InputError> {
-    let group_id = group
-        .group_id()
-        .ok_or_else(|| InputError::new("SecurityGroups[?]", "GroupId is missing"))?
-        .to_string();
-    let mut egress = Vec::new();
-    for (index, permission) in group.ip_permissions_egress().iter().enumerate() {
-        let path = format!("SecurityGroups[{group_id}].IpPermissionsEgress[{index}]");
-        egress.push(read_sdk_permission(permission, &path)?);
-    }
-    Ok(SecurityGroup {
-        vpc_id: group.vpc_id().map(str::to_string),
-        tags: group
-            .tags()
+/// An SDK permission, for its one conversion into the model.
+pub struct SdkPermission<'a>(pub &'a IpPermission);
+
+impl TryFrom<SdkPermission<'_>> for EgressPermission {
+    type Error = (&'static str, String);
+
+    /// An unknown protocol or a port out of range is an error naming the member.
+    fn try_from(SdkPermission(permission): SdkPermission<'_>) -> Result<Self, Self::Error> {
+        let text = permission
+            .ip_protocol()
+            .ok_or(("IpProtocol", "is missing".to_string()))?;
+        let protocol: Protocol = text.parse().map_err(|e| ("IpProtocol", format!("{e}")))?;
+        let mut out = EgressPermission::new(
+            protocol,
+            permission.from_port().map(i64::from),
+            permission.to_port().map(i64::from),
+        )
+        .map_err(|e| {
+            let member = match e {
+                sg_egress_core::model::PortError::From(_) => "FromPort",
+                sg_egress_core::model::PortError::To(_) => "ToPort",
+            };
+            (member, e.to_string())
+        })?;
+        for cidr in permission.ip_ranges().iter().filter_map(|r| r.cidr_ip()) {
+            out.add_cidr(cidr);
+        }
+        for cidr in permission
+            .ipv6_ranges()
             .iter()
-            .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
-            .collect(),
-        usage: Usage::Unknown,
-        egress,
-        group_id,
-    })
+            .filter_map(|r| r.cidr_ipv6())
+        {
+            out.add_cidr(cidr);
+        }
+        out.prefix_list_ids.extend(
+            permission
+                .prefix_list_ids()
+                .iter()
+                .filter_map(|p| p.prefix_list_id())
+                .map(str::to_string),
+        );
+        out.referenced_group_ids.extend(
+            permission
+                .user_id_group_pairs()
+                .iter()
+                .map(|p| p.group_id().unwrap_or("").to_string()),
+        );
+        Ok(out)
+    }
 }
 
-fn read_sdk_permission(
-    permission: &IpPermission,
-    path: &str,
-) -> Result<EgressPermission, InputError> {
-    let protocol_text = permission
-        .ip_protocol()
-        .ok_or_else(|| InputError::new(path, "IpProtocol is missing"))?;
-    let protocol = Protocol::parse(protocol_text)
-        .map_err(|m| InputError::new(format!("{path}.IpProtocol"), m))?;
-    let mut out = EgressPermission::new(
-        protocol,
-        permission.from_port().map(i64::from),
-        permission.to_port().map(i64::from),
-    )
-    .map_err(|e| match e {
-        PortError::From(p) => InputError::new(
-            format!("{path}.FromPort"),
-            format!("port {p} is outside -1..=65535"),
-        ),
-        PortError::To(p) => InputError::new(
-            format!("{path}.ToPort"),
-            format!("port {p} is outside -1..=65535"),
-        ),
-    })?;
-    for range in permission.ip_ranges() {
-        if let Some(cidr) = range.cidr_ip() {
-            out.add_cidr(cidr);
+/// An SDK group, for its one conversion into the model.
+pub struct SdkGroup<'a>(pub &'a SdkSecurityGroup);
+
+impl TryFrom<SdkGroup<'_>> for SecurityGroup {
+    type Error = ReadError;
+
+    /// A permission that cannot be read is an error naming the group, the
+    /// permission and the member.
+    fn try_from(SdkGroup(group): SdkGroup<'_>) -> Result<Self, ReadError> {
+        let group_id = group
+            .group_id()
+            .ok_or_else(|| ReadError::new("SecurityGroups[?]", "GroupId is missing"))?
+            .to_string();
+        let mut egress = Vec::new();
+        for (index, permission) in group.ip_permissions_egress().iter().enumerate() {
+            egress.push(
+                EgressPermission::try_from(SdkPermission(permission)).map_err(
+                    |(member, message)| {
+                        ReadError::new(
+                            format!(
+                                "SecurityGroups[{group_id}].IpPermissionsEgress[{index}].{member}"
+                            ),
+                            message,
+                        )
+                    },
+                )?,
+            );
         }
+        Ok(SecurityGroup {
+            vpc_id: group.vpc_id().map(str::to_string),
+            tags: group
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or("").to_string())))
+                .collect(),
+            usage: Usage::Unknown,
+            egress,
+            group_id,
+        })
     }
-    for range in permission.ipv6_ranges() {
-        if let Some(cidr) = range.cidr_ipv6() {
-            out.add_cidr(cidr);
-        }
-    }
-    out.prefix_list_ids.extend(
-        permission
-            .prefix_list_ids()
-            .iter()
-            .filter_map(|p| p.prefix_list_id())
-            .map(str::to_string),
-    );
-    out.referenced_group_ids.extend(
-        permission
-            .user_id_group_pairs()
-            .iter()
-            .map(|p| p.group_id().unwrap_or("").to_string()),
-    );
-    Ok(out)
 }

@@ -1,7 +1,7 @@
 //! EC2 calls of the remediation: read a group's egress rules one by one,
 //! authorize the narrower rules to keep, revoke by rule id.
 
-use super::ec2_sdk::read_sdk_group;
+use super::ec2_sdk::SdkGroup;
 use super::{describe, Error};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, PrefixListId};
@@ -47,7 +47,7 @@ pub async fn read_group_rules(
         .security_groups()
         .first()
         .ok_or_else(|| format!("ec2:DescribeSecurityGroups returned no group {group_id}"))?;
-    let group = read_sdk_group(group)?;
+    let group = SecurityGroup::try_from(SdkGroup(group))?;
     let mut pages = client
         .describe_security_group_rules()
         .filters(Filter::builder().name("group-id").values(group_id).build())

@@ -4,7 +4,7 @@
 //! The mode is chosen once, at start.
 
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
-use serde_json::Value;
+use serde_json::value::RawValue;
 use sg_egress_rule::aws::{load_sdk_config, Clients, Deadline, RoleClients};
 use sg_egress_rule::handler::remediation::remediate;
 use sg_egress_rule::handler::rule::{handle, RuleContext};
@@ -64,7 +64,7 @@ async fn main() -> Result<(), Error> {
             let roles = RoleClients::new(&sdk_config);
             let roles = &roles;
             let deployed_role_name = setting("SG_EGRESS_EXECUTION_ROLE_NAME");
-            run(service_fn(move |event: LambdaEvent<Value>| {
+            run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
                 let context = RuleContext {
                     own: clients,
                     roles,
@@ -73,7 +73,13 @@ async fn main() -> Result<(), Error> {
                 };
                 async move {
                     let deadline = Deadline::from_epoch_millis(event.context.deadline);
-                    handle(&event.payload, &context, chrono::Utc::now(), deadline).await
+                    handle(
+                        event.payload.get().as_bytes(),
+                        &context,
+                        chrono::Utc::now(),
+                        deadline,
+                    )
+                    .await
                 }
             }))
             .await
@@ -81,9 +87,17 @@ async fn main() -> Result<(), Error> {
         "remediation" => {
             let rule_name = setting("SG_EGRESS_RULE_NAME");
             let rule_name = rule_name.as_deref();
-            run(service_fn(move |event: LambdaEvent<Value>| async move {
-                remediate(&event.payload, clients, rule_name, chrono::Utc::now()).await
-            }))
+            run(service_fn(
+                move |event: LambdaEvent<Box<RawValue>>| async move {
+                    remediate(
+                        event.payload.get().as_bytes(),
+                        clients,
+                        rule_name,
+                        chrono::Utc::now(),
+                    )
+                    .await
+                },
+            ))
             .await
         }
         other => Err(format!(

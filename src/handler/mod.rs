@@ -61,8 +61,8 @@ impl Failure {
     }
 }
 
-impl From<sg_egress_core::InputError> for Failure {
-    fn from(e: sg_egress_core::InputError) -> Self {
+impl From<sg_egress_core::ReadError> for Failure {
+    fn from(e: sg_egress_core::ReadError) -> Self {
         Failure::InvalidEvent(e.to_string())
     }
 }

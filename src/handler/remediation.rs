@@ -12,8 +12,6 @@ use crate::aws::{Clients, Deadline};
 use chrono::{DateTime, Utc};
 use lambda_runtime::tracing;
 use serde::Serialize;
-use serde_json::Value;
-use sg_egress_core::json::Node;
 use sg_egress_core::remediation::{
     parse_keep_egress, plan, GroupRules, KeepSpec, Plan, SecurityGroupRule,
 };
@@ -38,33 +36,48 @@ pub struct RemediationRequest {
     pub config_rule_name: Option<String>,
 }
 
+/// The request as the runbook writes it: `DryRun` a boolean or the text
+/// of one (SSM passes parameters as text).
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RequestWire {
+    group_id: Option<String>,
+    dry_run: Option<BoolOrText>,
+    keep_egress: Option<String>,
+    config_rule_name: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum BoolOrText {
+    Bool(bool),
+    Text(String),
+}
+
 impl RemediationRequest {
-    pub fn parse(event: &Value) -> Result<Self, Failure> {
-        let root = Node::root(event, "event");
-        root.as_object()?;
-        let group_id = root
-            .get("GroupId")
-            .ok_or_else(|| Failure::InvalidEvent("event: GroupId is missing".to_string()))?
-            .as_str()?
-            .to_string();
-        let dry_run = root
-            .get("DryRun")
-            .map(|n| n.as_bool())
-            .transpose()?
-            .unwrap_or(true);
-        let keep = root
-            .get("KeepEgress")
-            .map(|n| n.as_str())
-            .transpose()?
-            .unwrap_or("");
-        let keep = parse_keep_egress(keep).map_err(Failure::InvalidEvent)?;
-        let config_rule_name = root
-            .get("ConfigRuleName")
-            .map(|n| n.as_str())
-            .transpose()?
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-            .map(str::to_string);
+    pub fn parse(event: &[u8]) -> Result<Self, Failure> {
+        let wire: RequestWire = serde_json::from_slice(event)
+            .map_err(|e| Failure::InvalidEvent(format!("event: {e}")))?;
+        let group_id = wire
+            .group_id
+            .ok_or_else(|| Failure::InvalidEvent("event: GroupId is missing".to_string()))?;
+        let dry_run = match wire.dry_run {
+            None => true,
+            Some(BoolOrText::Bool(b)) => b,
+            Some(BoolOrText::Text(t)) if t.eq_ignore_ascii_case("true") => true,
+            Some(BoolOrText::Text(t)) if t.eq_ignore_ascii_case("false") => false,
+            Some(BoolOrText::Text(t)) => {
+                return Err(Failure::InvalidEvent(format!(
+                    "event.DryRun: expected true or false, found {t:?}"
+                )))
+            }
+        };
+        let keep = parse_keep_egress(wire.keep_egress.as_deref().unwrap_or(""))
+            .map_err(Failure::InvalidEvent)?;
+        let config_rule_name = wire
+            .config_rule_name
+            .map(|n| n.trim().to_string())
+            .filter(|n| !n.is_empty());
         Ok(RemediationRequest {
             group_id,
             dry_run,
@@ -93,7 +106,7 @@ pub struct RemediationOutcome {
 
 /// Remediates one group.
 pub async fn remediate(
-    event: &Value,
+    event: &[u8],
     clients: &Clients,
     default_rule_name: Option<&str>,
     now: DateTime<Utc>,

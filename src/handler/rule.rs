@@ -9,10 +9,8 @@ use crate::aws::{Clients, Deadline, Error, RoleClients};
 use chrono::{DateTime, Utc};
 use lambda_runtime::tracing;
 use serde::Serialize;
-use serde_json::Value;
-use sg_egress_core::event::{ConfigEvent, Trigger};
-use sg_egress_core::json::Node;
 use sg_egress_core::model::{Resource, Usage};
+use sg_egress_core::read::{read_event, ConfigEvent, Trigger};
 use sg_egress_core::verdict::{evaluate, Compliance, Evaluation};
 use sg_egress_core::Parameters;
 
@@ -45,12 +43,12 @@ pub struct Summary {
 /// retries and the previous evaluations stay; nothing is sent, and no AWS
 /// call made, before the event and the parameters have been read whole.
 pub async fn handle(
-    event: &Value,
+    event: &[u8],
     context: &RuleContext<'_>,
     now: DateTime<Utc>,
     deadline: Deadline,
 ) -> Result<Summary, Failure> {
-    let event = ConfigEvent::parse(&Node::root(event, "event"))?;
+    let event = read_event(event)?;
     let parameters = Parameters::from_json_text(&event.rule_parameters)?;
     if let Trigger::NotDetective(mode) = &event.trigger {
         return Ok(not_detective(mode));

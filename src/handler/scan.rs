@@ -8,9 +8,7 @@ use crate::aws::aggregator::select_security_groups;
 use crate::aws::ec2::enabled_regions;
 use crate::aws::sts::caller_account;
 use crate::aws::{load_sdk_config, Clients, Deadline};
-use serde_json::Value;
-use sg_egress_core::json::Node;
-use sg_egress_core::sources::config_item::read_item;
+use sg_egress_core::read::read_item;
 use sg_egress_core::verdict::{evaluate, Evaluation, KnownPrefixLists};
 use sg_egress_core::Parameters;
 use std::io::Write;
@@ -193,18 +191,16 @@ async fn scan_aggregator(
     let mut with_prefix_lists = Vec::new();
     for (index, text) in rows.iter().enumerate() {
         let place = format!("SelectAggregateResourceConfig.Results[{index}]");
-        let value: Value =
-            serde_json::from_str(text).map_err(|e| format!("{place}: not valid JSON: {e}"))?;
-        let resource = read_item(&Node::root(&value, &place), false).map_err(|e| e.to_string())?;
+        let resource = read_item(text.as_bytes(), &place).map_err(|e| e.to_string())?;
+        let row: RowPlace = serde_json::from_str(text).unwrap_or_default();
         if let Some(group) = &resource.group {
             if group.egress.iter().any(|p| !p.prefix_list_ids.is_empty()) {
                 with_prefix_lists.push(group.group_id.clone());
             }
         }
-        let text_of = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_string);
         result.rows.push(Row {
-            account: text_of("accountId"),
-            region: text_of("awsRegion"),
+            account: row.account_id,
+            region: row.aws_region,
             evaluation: evaluate(&resource, parameters, &KnownPrefixLists::new(), now, now),
         });
     }
@@ -218,4 +214,12 @@ async fn scan_aggregator(
         result.notes.push("IgnoreUnusedGroups: through an aggregator a group counts as used unless its item's relationships prove use (no network interfaces are read)".to_string());
     }
     Ok(result)
+}
+
+/// Where an aggregator's row comes from.
+#[derive(Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RowPlace {
+    account_id: Option<String>,
+    aws_region: Option<String>,
 }

@@ -1,0 +1,270 @@
+//! AWS Config configuration items, in every form Config hands them out: the
+//! event form (in change notifications: `ARN`, `awsAccountId`, tags as a map,
+//! `configuration` an object), the API form (`GetResourceConfigHistory`,
+//! `BatchGetResourceConfig`: `configuration` a JSON string, times as epoch
+//! seconds), and advanced query rows (`SelectResourceConfig`: any subset of
+//! fields, tags as a list, ports as floats).
+//!
+//! An item's `configuration` is read only when the item is a current
+//! security group in scope: a deleted item's configuration may be anything.
+//! Members arrive in any order, so when the configuration comes before the
+//! members that decide, its JSON text is kept (borrowed) and read at the end.
+
+use super::error::nested;
+use super::group::{Camel, GroupRead};
+use super::wire::{
+    from_json_text, value, Embedded, EmbeddedValue, Members, MembersVisitor, Owned, Seed, Status,
+    Str, Tags, Time,
+};
+use crate::model::{
+    usage_from_relationships, ItemStatus, Resource, SecurityGroup, SECURITY_GROUP_TYPE,
+};
+use serde::de::{self, Deserializer, MapAccess};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// A configuration item as read, before its configuration is settled.
+#[derive(Default)]
+pub struct ItemRead<'de> {
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    status: Option<ItemStatus>,
+    captured_at: Option<chrono::DateTime<chrono::Utc>>,
+    configuration: Configuration<'de>,
+    tags: Option<Tags>,
+    related_types: Option<Vec<String>>,
+    /// The Lambda event around the item said it left the rule's scope.
+    event_left_scope: bool,
+}
+
+/// The `configuration` member: not there, read, or kept to be read at the
+/// end.
+#[derive(Default)]
+enum Configuration<'de> {
+    #[default]
+    Missing,
+    Read(SecurityGroup),
+    Kept(&'de RawValue),
+    /// The JSON text of the configuration object (from the SDK's item).
+    Text(&'de str),
+}
+
+impl ItemRead<'_> {
+    /// Whether the configuration must be read: a current security group in
+    /// scope. `None` while the members that decide are still to come.
+    fn needs_configuration(&self) -> Option<bool> {
+        let resource_type = self.resource_type.as_deref().unwrap_or(SECURITY_GROUP_TYPE);
+        let status_current = self
+            .status
+            .as_ref()
+            .is_none_or(|s| *s == ItemStatus::Current);
+        let decided = self.resource_type.is_some() && self.status.is_some();
+        let needed =
+            resource_type == SECURITY_GROUP_TYPE && status_current && !self.event_left_scope;
+        (decided || !needed).then_some(needed)
+    }
+}
+
+impl<'de> Members<'de> for ItemRead<'de> {
+    fn member<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "resourceType" => self.resource_type = value::<_, Str>(map)?.map(|s| s.0.into_owned()),
+            "resourceId" => self.resource_id = value::<_, Str>(map)?.map(|s| s.0.into_owned()),
+            "configurationItemStatus" => self.status = value::<_, Status>(map)?.map(|s| s.0),
+            "configurationItemCaptureTime" => {
+                self.captured_at = value::<_, Time>(map)?.map(|t| t.0)
+            }
+            "configuration" => {
+                self.configuration = match self.needs_configuration() {
+                    Some(false) => {
+                        map.next_value::<de::IgnoredAny>()?;
+                        Configuration::Missing
+                    }
+                    Some(true) => match value::<_, EmbeddedValue<GroupRead<Camel>>>(map)? {
+                        Some(group) => Configuration::Read(group.0.into()),
+                        None => Configuration::Missing,
+                    },
+                    None => match map.next_value::<&'de RawValue>()? {
+                        raw if raw.get() == "null" => Configuration::Missing,
+                        raw => Configuration::Kept(raw),
+                    },
+                }
+            }
+            "tags" => self.tags = value(map)?,
+            "relationships" => {
+                self.related_types = value::<_, Vec<Relationship>>(map)?
+                    .map(|list| list.into_iter().filter_map(|r| r.0).collect())
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// One relationship; only the related resource's type matters.
+#[derive(Default)]
+struct Relationship(Option<String>);
+
+impl<'de> Members<'de> for Relationship {
+    fn member<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        if key != "resourceType" {
+            return Ok(false);
+        }
+        self.0 = value::<_, Str>(map)?.map(|s| s.0.into_owned());
+        Ok(true)
+    }
+}
+
+impl<'de> Deserialize<'de> for Relationship {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(MembersVisitor::default())
+    }
+}
+
+impl ItemRead<'_> {
+    /// Tags read by the object around the item.
+    pub fn set_tags(&mut self, tags: Option<Tags>) {
+        self.tags = tags;
+    }
+
+    /// The resource the item describes.
+    pub fn into_resource<E: de::Error>(self) -> Result<Resource, E> {
+        let needed = self.needs_configuration().unwrap_or(true);
+        let group = if needed {
+            let group = match self.configuration {
+                Configuration::Read(group) => group,
+                Configuration::Kept(raw) => {
+                    from_json_text::<_, E>(raw.get(), Embedded(Owned::<GroupRead<Camel>>::new()))
+                        .map(Into::into)
+                        .map_err(|e| E::custom(nested("configuration", &e.to_string())))?
+                }
+                Configuration::Text(text) => {
+                    from_json_text::<_, E>(text, Owned::<GroupRead<Camel>>::new())
+                        .map(Into::into)
+                        .map_err(|e| E::custom(nested("configuration", &e.to_string())))?
+                }
+                Configuration::Missing => {
+                    return Err(E::custom(
+                        "configuration is missing (a current security group item must carry one)",
+                    ))
+                }
+            };
+            Some(group)
+        } else {
+            None
+        };
+        let group = group.map(|mut group: SecurityGroup| {
+            for (key, value) in self.tags.into_iter().flat_map(|t| t.0) {
+                group.tags.insert(key, value);
+            }
+            if let Some(related) = &self.related_types {
+                group.usage = usage_from_relationships(related.iter().map(String::as_str));
+            }
+            group
+        });
+        let resource_id = match (self.resource_id, &group) {
+            (Some(id), _) => id,
+            (None, Some(group)) => group.group_id.clone(),
+            (None, None) => return Err(E::custom("resourceId is missing")),
+        };
+        Ok(Resource {
+            resource_type: self
+                .resource_type
+                .unwrap_or_else(|| SECURITY_GROUP_TYPE.to_string()),
+            resource_id,
+            status: self.status.unwrap_or(ItemStatus::Current),
+            event_left_scope: self.event_left_scope,
+            captured_at: self.captured_at,
+            group,
+        })
+    }
+}
+
+/// Reads one configuration item into a [`Resource`]; `event_left_scope`
+/// comes from the Lambda event around it, if any.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemSeed {
+    pub event_left_scope: bool,
+}
+
+impl Seed for ItemSeed {
+    type Value = Resource;
+
+    fn read<'de, D: Deserializer<'de>>(self, deserializer: D) -> Result<Resource, D::Error> {
+        struct V(bool);
+        impl<'de> de::Visitor<'de> for V {
+            type Value = Resource;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Resource, A::Error> {
+                let mut item = ItemRead {
+                    event_left_scope: self.0,
+                    ..ItemRead::default()
+                };
+                while let Some(key) = map.next_key::<Str>()? {
+                    if !item.member(key.as_str(), &mut map)? {
+                        map.next_value::<de::IgnoredAny>()?;
+                    }
+                }
+                item.into_resource()
+            }
+        }
+        deserializer.deserialize_map(V(self.event_left_scope))
+    }
+}
+
+/// A configuration item read into a [`Resource`] (outside any event).
+pub struct Item(pub Resource);
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ItemSeed::default().read(deserializer).map(Item)
+    }
+}
+
+/// A configuration item whose members are already apart (the SDK's
+/// `ConfigurationItem`): the same reading as any other item.
+#[derive(Debug, Clone, Default)]
+pub struct ItemFields<'a> {
+    pub resource_type: Option<&'a str>,
+    pub resource_id: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub captured_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The JSON text of the configuration object, as the API gives it.
+    pub configuration: Option<&'a str>,
+    pub tags: Vec<(String, String)>,
+    /// The related resources' types, when the item lists its relationships.
+    pub related_types: Option<Vec<String>>,
+}
+
+impl TryFrom<ItemFields<'_>> for Resource {
+    type Error = super::ReadError;
+
+    fn try_from(fields: ItemFields<'_>) -> Result<Resource, super::ReadError> {
+        let status = match fields.status {
+            Some(text) => Some(
+                ItemStatus::parse(text)
+                    .map_err(|m| super::ReadError::new("configurationItemStatus", m))?,
+            ),
+            None => None,
+        };
+        let item = ItemRead {
+            resource_type: fields.resource_type.map(str::to_string),
+            resource_id: fields.resource_id.map(str::to_string),
+            status,
+            captured_at: fields.captured_at,
+            configuration: fields
+                .configuration
+                .map_or(Configuration::Missing, Configuration::Text),
+            tags: Some(Tags(fields.tags)),
+            related_types: fields.related_types,
+            event_left_scope: false,
+        };
+        item.into_resource::<serde::de::value::Error>()
+            .map_err(|e| {
+                let located = super::error::locate("", "", &e.to_string());
+                super::ReadError::new(located.path.replace("(input)", ""), located.message)
+            })
+    }
+}

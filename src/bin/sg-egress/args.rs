@@ -1,0 +1,84 @@
+//! The command line's arguments.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sg-egress",
+    version,
+    about = "Find EC2 security groups whose egress opens all traffic, all TCP or all UDP ports to the whole internet",
+    after_help = "Exit status: 0 nothing NON_COMPLIANT, 1 something NON_COMPLIANT, 2 bad input or parameters."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Evaluate groups from files or stdin, offline (never calls AWS)
+    Evaluate(EvaluateArgs),
+    /// Evaluate every group of a live account and region (DescribeSecurityGroups)
+    Scan(ScanArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A JSON array in the PutEvaluations `Evaluations` shape
+    Json,
+    /// One line per resource, for people
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct CommonArgs {
+    /// The rule's InputParameters as a JSON object, or @FILE holding one.
+    /// Overrides a Lambda event's own ruleParameters.
+    #[arg(long, value_name = "JSON")]
+    pub parameters: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "json")]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// `aws ec2 describe-network-interfaces` output: a group none of these
+    /// interfaces lists is unused (IgnoreUnusedGroups). Without it, a group
+    /// counts as used unless its item's relationships prove use. Repeatable.
+    #[arg(long = "network-interfaces", value_name = "FILE")]
+    pub network_interfaces: Vec<PathBuf>,
+    /// Entries of a managed prefix list, which otherwise counts as restricted:
+    /// pl-ID=CIDR[,CIDR…] or pl-ID=@FILE (output of
+    /// `aws ec2 get-managed-prefix-list-entries`). Repeatable.
+    #[arg(long = "prefix-list", value_name = "pl-ID=CIDRS")]
+    pub prefix_lists: Vec<String>,
+    /// Input files (JSON; several documents in one file are read in turn).
+    /// None, or -, reads stdin.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub common: CommonArgs,
+    /// AWS region (default: the SDK's usual chain, AWS_REGION, profile…);
+    /// with --aggregator, the region the aggregator is in
+    #[arg(long, conflicts_with = "regions")]
+    pub region: Option<String>,
+    /// Several regions of your account, comma-separated, or `all` (every
+    /// region enabled for the account, from DescribeRegions)
+    #[arg(long, value_name = "R1,R2|all", conflicts_with = "aggregator")]
+    pub regions: Option<String>,
+    /// Every account and region this AWS Config aggregator holds, through
+    /// SelectAggregateResourceConfig (no EC2 calls)
+    #[arg(long, value_name = "NAME")]
+    pub aggregator: Option<String>,
+    /// Named profile from the shared AWS config files
+    #[arg(long)]
+    pub profile: Option<String>,
+}
