@@ -18,19 +18,6 @@ pub const SECURITY_GROUP_TYPE: &str = "AWS::EC2::SecurityGroup";
 pub const USE_PROVING_RELATIONSHIPS: [&str; 2] =
     ["AWS::EC2::NetworkInterface", "AWS::EC2::Instance"];
 
-/// Whether a configuration item's relationships prove use (`InUse`) or
-/// cannot tell (`Unknown`).
-pub fn usage_from_relationships<'a>(related_types: impl IntoIterator<Item = &'a str>) -> Usage {
-    if related_types
-        .into_iter()
-        .any(|t| USE_PROVING_RELATIONSHIPS.contains(&t))
-    {
-        Usage::InUse
-    } else {
-        Usage::Unknown
-    }
-}
-
 /// The IP protocol of a permission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Protocol {
@@ -246,7 +233,8 @@ impl ItemStatus {
 /// when there is one to judge.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Resource {
-    pub resource_type: String,
+    /// The resource type (`AWS::EC2::SecurityGroup`, borrowed, for nearly all).
+    pub resource_type: std::borrow::Cow<'static, str>,
     pub resource_id: String,
     pub status: ItemStatus,
     /// The event said the resource left the rule's scope.
@@ -261,7 +249,7 @@ impl Resource {
     /// A current security group from a shape that carries no Config metadata.
     pub fn from_group(group: SecurityGroup) -> Self {
         Resource {
-            resource_type: SECURITY_GROUP_TYPE.to_string(),
+            resource_type: SECURITY_GROUP_TYPE.into(),
             resource_id: group.group_id.clone(),
             status: ItemStatus::Current,
             event_left_scope: false,

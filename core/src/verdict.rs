@@ -477,7 +477,7 @@ pub fn judge(
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Evaluation {
-    pub compliance_resource_type: String,
+    pub compliance_resource_type: std::borrow::Cow<'static, str>,
     pub compliance_resource_id: String,
     pub compliance_type: Compliance,
     #[serde(skip_serializing_if = "Option::is_none")]

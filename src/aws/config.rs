@@ -43,7 +43,7 @@ fn to_sdk(evaluation: &Evaluation) -> Result<SdkEvaluation, Error> {
         Compliance::NotApplicable => ComplianceType::NotApplicable,
     };
     Ok(SdkEvaluation::builder()
-        .compliance_resource_type(&evaluation.compliance_resource_type)
+        .compliance_resource_type(evaluation.compliance_resource_type.as_ref())
         .compliance_resource_id(&evaluation.compliance_resource_id)
         .compliance_type(compliance)
         .set_annotation(evaluation.annotation.clone())

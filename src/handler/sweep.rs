@@ -199,7 +199,7 @@ pub fn stale_evaluations(
         })
         .map(|(resource_type, id)| {
             let gone = Resource {
-                resource_type: resource_type.clone(),
+                resource_type: resource_type.clone().into(),
                 resource_id: id.clone(),
                 status: ItemStatus::Gone("ResourceDeleted".to_string()),
                 event_left_scope: false,

@@ -55,7 +55,7 @@ impl ItemSummary {
             && self.status == ItemStatus::Current
             && !self.event_left_scope;
         (!fetch_needed).then(|| Resource {
-            resource_type: self.resource_type.clone(),
+            resource_type: self.resource_type.clone().into(),
             resource_id: self.resource_id.clone(),
             status: self.status.clone(),
             event_left_scope: self.event_left_scope,

@@ -4,8 +4,8 @@
 //! place, [`PermissionRead`] → [`EgressPermission`].
 
 use super::error::nested;
-use super::wire::{value, Members, PortValue, ProtocolText, Str, Tags};
-use crate::model::{EgressPermission, PortError, Protocol, SecurityGroup, Usage};
+use super::wire::{value, Each, Members, PortValue, ProtocolText, Str, Tags};
+use crate::model::{CidrDestination, EgressPermission, PortError, Protocol, SecurityGroup, Usage};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
@@ -15,7 +15,6 @@ use std::marker::PhantomData;
 pub trait Spelling: Default {
     const GROUP_ID: &'static str;
     const VPC_ID: &'static str;
-    const OWNER_ID: &'static str;
     const TAGS: &'static str;
     const EGRESS: &'static str;
     const PROTOCOL: &'static str;
@@ -40,7 +39,6 @@ pub struct Camel;
 impl Spelling for Camel {
     const GROUP_ID: &'static str = "groupId";
     const VPC_ID: &'static str = "vpcId";
-    const OWNER_ID: &'static str = "ownerId";
     const TAGS: &'static str = "tags";
     const EGRESS: &'static str = "ipPermissionsEgress";
     const PROTOCOL: &'static str = "ipProtocol";
@@ -63,7 +61,6 @@ pub struct Pascal;
 impl Spelling for Pascal {
     const GROUP_ID: &'static str = "GroupId";
     const VPC_ID: &'static str = "VpcId";
-    const OWNER_ID: &'static str = "OwnerId";
     const TAGS: &'static str = "Tags";
     const EGRESS: &'static str = "IpPermissionsEgress";
     const PROTOCOL: &'static str = "IpProtocol";
@@ -85,12 +82,21 @@ pub struct PermissionRead<'de, S> {
     pub protocol: Option<ProtocolText<'de>>,
     pub from_port: Option<PortValue>,
     pub to_port: Option<PortValue>,
-    /// IPv4 blocks, one list per array of [`Spelling::IPV4`], in that order.
-    pub ipv4: [Vec<Str<'de>>; 2],
-    pub ipv6: Vec<Str<'de>>,
-    pub prefix_lists: Vec<Str<'de>>,
+    /// Every CIDR block of the IPv4 arrays and the IPv6 one, as written.
+    pub cidrs: Vec<CidrDestination>,
+    pub prefix_lists: Vec<String>,
     pub referenced_groups: Vec<String>,
     spelling: PhantomData<S>,
+}
+
+impl<S> PermissionRead<'_, S> {
+    /// Newer Config items repeat `ipv4Ranges` in the legacy `ipRanges`: each
+    /// block is kept once.
+    fn add_cidr(&mut self, text: &str) {
+        if !self.cidrs.iter().any(|c| c.text == text) {
+            self.cidrs.push(CidrDestination::new(text));
+        }
+    }
 }
 
 impl<'de, S: Spelling> Members<'de> for PermissionRead<'de, S> {
@@ -101,30 +107,18 @@ impl<'de, S: Spelling> Members<'de> for PermissionRead<'de, S> {
             self.from_port = value(map)?;
         } else if key == S::TO_PORT {
             self.to_port = value(map)?;
-        } else if let Some(i) = S::IPV4.iter().position(|k| *k == key) {
-            self.ipv4[i] = value::<_, Vec<CidrEntry<S>>>(map)?
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| c.0)
-                .collect();
+        } else if S::IPV4.contains(&key) {
+            map.next_value_seed(Each::<CidrEntry<S>, _>::new(|c: CidrEntry<S>| self.add_cidr(c.0.as_str())))?;
         } else if key == S::IPV6 {
-            self.ipv6 = value::<_, Vec<Ipv6Entry<S>>>(map)?
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| c.0)
-                .collect();
+            map.next_value_seed(Each::<Ipv6Entry<S>, _>::new(|c: Ipv6Entry<S>| self.add_cidr(c.0.as_str())))?;
         } else if key == S::PREFIX_LISTS {
-            self.prefix_lists = value::<_, Vec<PrefixListEntry<S>>>(map)?
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| p.0)
-                .collect();
+            let lists = &mut self.prefix_lists;
+            map.next_value_seed(Each::<PrefixListEntry<S>, _>::new(|p: PrefixListEntry<S>| {
+                lists.push(p.0 .0.into_owned())
+            }))?;
         } else if key == S::PAIRS {
-            self.referenced_groups = value::<_, Vec<GroupPair<S>>>(map)?
-                .unwrap_or_default()
-                .into_iter()
-                .map(|p| p.0)
-                .collect();
+            let groups = &mut self.referenced_groups;
+            map.next_value_seed(Each::<GroupPair<S>, _>::new(|p: GroupPair<S>| groups.push(p.0)))?;
         } else {
             return Ok(false);
         }
@@ -174,14 +168,8 @@ impl<S: Spelling> TryFrom<PermissionRead<'_, S>> for EgressPermission {
             };
             (Some(member), PermissionError::Port(e))
         })?;
-        for text in read.ipv4.iter().flatten().chain(&read.ipv6) {
-            permission.add_cidr(text.as_str());
-        }
-        permission.prefix_list_ids = read
-            .prefix_lists
-            .into_iter()
-            .map(|p| p.0.into_owned())
-            .collect();
+        permission.cidrs = read.cidrs;
+        permission.prefix_list_ids = read.prefix_lists;
         permission.referenced_group_ids = read.referenced_groups;
         Ok(permission)
     }
@@ -330,7 +318,6 @@ impl<'de> Member<'de> {
 pub struct GroupRead<S> {
     group_id: Option<String>,
     vpc_id: Option<String>,
-    pub owner_id: Option<String>,
     tags: Tags,
     egress: Vec<EgressPermission>,
     spelling: PhantomData<S>,
@@ -342,8 +329,6 @@ impl<'de, S: Spelling> Members<'de> for GroupRead<S> {
             self.group_id = value::<_, Str>(map)?.map(|s| s.0.into_owned());
         } else if key == S::VPC_ID {
             self.vpc_id = value::<_, Str>(map)?.map(|s| s.0.into_owned());
-        } else if key == S::OWNER_ID {
-            self.owner_id = value::<_, Str>(map)?.map(|s| s.0.into_owned());
         } else if key == S::TAGS {
             self.tags = value(map)?.unwrap_or_default();
         } else if key == S::EGRESS {

@@ -17,7 +17,7 @@ use super::wire::{
     Str, Tags, Time,
 };
 use crate::model::{
-    usage_from_relationships, ItemStatus, Resource, SecurityGroup, SECURITY_GROUP_TYPE,
+    ItemStatus, Resource, SecurityGroup, Usage, SECURITY_GROUP_TYPE, USE_PROVING_RELATIONSHIPS,
 };
 use serde::de::{self, Deserializer, MapAccess};
 use serde::Deserialize;
@@ -32,7 +32,8 @@ pub struct ItemRead<'de> {
     captured_at: Option<chrono::DateTime<chrono::Utc>>,
     configuration: Configuration<'de>,
     tags: Option<Tags>,
-    related_types: Option<Vec<String>>,
+    /// Whether the item lists its relationships, and whether they prove use.
+    relationships: Option<bool>,
     /// The Lambda event around the item said it left the rule's scope.
     event_left_scope: bool,
 }
@@ -92,8 +93,7 @@ impl<'de> Members<'de> for ItemRead<'de> {
             }
             "tags" => self.tags = value(map)?,
             "relationships" => {
-                self.related_types = value::<_, Vec<Relationship>>(map)?
-                    .map(|list| list.into_iter().filter_map(|r| r.0).collect())
+                self.relationships = value::<_, ProvesUse>(map)?.map(|p| p.0);
             }
             _ => return Ok(false),
         }
@@ -101,16 +101,41 @@ impl<'de> Members<'de> for ItemRead<'de> {
     }
 }
 
-/// One relationship; only the related resource's type matters.
+/// A list of relationships, read for one thing: whether one of them proves
+/// that the group is in use (SPEC §7).
+struct ProvesUse(bool);
+
+impl<'de> Deserialize<'de> for ProvesUse {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> de::Visitor<'de> for V {
+            type Value = ProvesUse;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an array")
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, mut seq: A) -> Result<ProvesUse, A::Error> {
+                let mut proves = false;
+                while let Some(relationship) = seq.next_element::<Relationship>()? {
+                    proves |= relationship.0;
+                }
+                Ok(ProvesUse(proves))
+            }
+        }
+        deserializer.deserialize_seq(V)
+    }
+}
+
+/// One relationship: whether its related type proves use.
 #[derive(Default)]
-struct Relationship(Option<String>);
+struct Relationship(bool);
 
 impl<'de> Members<'de> for Relationship {
     fn member<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
         if key != "resourceType" {
             return Ok(false);
         }
-        self.0 = value::<_, Str>(map)?.map(|s| s.0.into_owned());
+        self.0 = value::<_, Str>(map)?
+            .is_some_and(|t| USE_PROVING_RELATIONSHIPS.contains(&t.as_str()));
         Ok(true)
     }
 }
@@ -157,8 +182,8 @@ impl ItemRead<'_> {
             for (key, value) in self.tags.into_iter().flat_map(|t| t.0) {
                 group.tags.insert(key, value);
             }
-            if let Some(related) = &self.related_types {
-                group.usage = usage_from_relationships(related.iter().map(String::as_str));
+            if let Some(proves_use) = self.relationships {
+                group.usage = if proves_use { Usage::InUse } else { Usage::Unknown };
             }
             group
         });
@@ -168,9 +193,11 @@ impl ItemRead<'_> {
             (None, None) => return Err(E::custom("resourceId is missing")),
         };
         Ok(Resource {
-            resource_type: self
-                .resource_type
-                .unwrap_or_else(|| SECURITY_GROUP_TYPE.to_string()),
+            resource_type: match self.resource_type {
+                None => SECURITY_GROUP_TYPE.into(),
+                Some(t) if t == SECURITY_GROUP_TYPE => SECURITY_GROUP_TYPE.into(),
+                Some(t) => t.into(),
+            },
             resource_id,
             status: self.status.unwrap_or(ItemStatus::Current),
             event_left_scope: self.event_left_scope,
@@ -258,7 +285,11 @@ impl TryFrom<ItemFields<'_>> for Resource {
                 .configuration
                 .map_or(Configuration::Missing, Configuration::Text),
             tags: Some(Tags(fields.tags)),
-            related_types: fields.related_types,
+            relationships: fields.related_types.map(|types| {
+                types
+                    .iter()
+                    .any(|t| USE_PROVING_RELATIONSHIPS.contains(&t.as_str()))
+            }),
             event_left_scope: false,
         };
         item.into_resource::<serde::de::value::Error>()

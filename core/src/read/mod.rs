@@ -251,30 +251,44 @@ impl<'de> Visitor<'de> for DocumentSeed<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut object = ObjectRead::default();
         while let Some(key) = map.next_key::<Str>()? {
-            object.member(key.as_str(), &mut map, &mut *self.sink)?;
+            object.member(key, &mut map, &mut *self.sink)?;
         }
         object.finish(self.sink)
     }
 }
 
-/// The keys that tell shapes apart, in the order they decide.
-const SHAPE_KEYS: [&str; 15] = [
-    "invokingEvent",
-    "messageType",
-    "configurationItems",
-    "baseConfigurationItems",
-    "Results",
-    "SecurityGroups",
-    "resourceType",
-    "resourceId",
-    "configuration",
-    "configurationItemCaptureTime",
-    "GroupId",
-    "IpPermissionsEgress",
-    "groupId",
-    "ipPermissionsEgress",
-    "unprocessedResourceKeys",
-];
+/// The keys that tell shapes apart.
+#[derive(Clone, Copy)]
+#[repr(usize)]
+enum ShapeKey {
+    InvokingEvent,
+    MessageType,
+    Lists,
+    Item,
+    Ec2Group,
+    Configuration,
+}
+
+impl ShapeKey {
+    fn of(key: &str) -> Option<ShapeKey> {
+        Some(match key {
+            "invokingEvent" => ShapeKey::InvokingEvent,
+            "messageType" => ShapeKey::MessageType,
+            "configurationItems" | "baseConfigurationItems" | "Results" | "SecurityGroups" => {
+                ShapeKey::Lists
+            }
+            "resourceType" | "resourceId" | "configuration" | "configurationItemCaptureTime" => {
+                ShapeKey::Item
+            }
+            "GroupId" | "IpPermissionsEgress" => ShapeKey::Ec2Group,
+            "groupId" | "ipPermissionsEgress" => ShapeKey::Configuration,
+            _ => return None,
+        })
+    }
+}
+
+/// How many keys an unknown shape's message names.
+const KEYS_NAMED: usize = 8;
 
 /// An object of any shape, read member by member: each member goes to the
 /// reader of the shape it belongs to, lists of items go to the sink as they
@@ -286,27 +300,28 @@ struct ObjectRead<'de> {
     item: ItemRead<'de>,
     ec2_group: GroupRead<Pascal>,
     configuration: GroupRead<Camel>,
-    /// Which of [`SHAPE_KEYS`] are there.
-    present: [bool; 15],
+    /// Which kinds of [`ShapeKey`] are there.
+    present: [bool; 6],
     /// The first keys, for a message when the shape is unknown.
-    keys: Vec<String>,
+    keys: [Option<Str<'de>>; KEYS_NAMED],
     key_count: usize,
 }
 
 impl<'de> ObjectRead<'de> {
     fn member<A: MapAccess<'de>>(
         &mut self,
-        key: &str,
+        key: Str<'de>,
         map: &mut A,
         sink: &mut dyn Sink,
     ) -> Result<(), A::Error> {
-        if let Some(i) = SHAPE_KEYS.iter().position(|k| *k == key) {
-            self.present[i] = true;
+        if let Some(kind) = ShapeKey::of(key.as_str()) {
+            self.present[kind as usize] = true;
         }
-        if self.keys.len() < 8 {
-            self.keys.push(key.to_string());
+        if let Some(slot) = self.keys.get_mut(self.key_count) {
+            *slot = Some(key.clone());
         }
         self.key_count += 1;
+        let key = key.as_str();
         let none = DocumentContext::default();
         match key {
             "configurationItems" | "baseConfigurationItems" => {
@@ -355,65 +370,47 @@ impl<'de> ObjectRead<'de> {
         Ok(())
     }
 
-    fn has(&self, key: &str) -> bool {
-        SHAPE_KEYS
-            .iter()
-            .position(|k| *k == key)
-            .is_some_and(|i| self.present[i])
+    fn has(&self, kind: ShapeKey) -> bool {
+        self.present[kind as usize]
     }
 
     fn finish<E: de::Error>(self, sink: &mut dyn Sink) -> Result<(), E> {
-        if self.has("invokingEvent") {
+        if self.has(ShapeKey::InvokingEvent) {
             let event = self.event.event::<E>()?;
             let context = DocumentContext {
                 rule_parameters: Some(event.rule_parameters),
                 notification_time: event.notification_time,
             };
             deliver(event.trigger, &context, sink);
-        } else if self.has("messageType") {
+        } else if self.has(ShapeKey::MessageType) {
             let context = DocumentContext {
                 rule_parameters: None,
                 notification_time: self.notification.notification_time,
             };
             deliver(self.notification.trigger::<E>(false)?, &context, sink);
-        } else if [
-            "configurationItems",
-            "baseConfigurationItems",
-            "Results",
-            "SecurityGroups",
-        ]
-        .iter()
-        .any(|k| self.has(k))
-        {
+        } else if self.has(ShapeKey::Lists) {
             // Read and delivered item by item.
-        } else if [
-            "resourceType",
-            "resourceId",
-            "configuration",
-            "configurationItemCaptureTime",
-        ]
-        .iter()
-        .any(|k| self.has(k))
-        {
+        } else if self.has(ShapeKey::Item) {
             let resource = self.item.into_resource()?;
             sink.resource(resource, &DocumentContext::default());
-        } else if self.has("GroupId") || self.has("IpPermissionsEgress") {
+        } else if self.has(ShapeKey::Ec2Group) {
             let group = self.ec2_group.finish::<E>()?;
             sink.resource(
                 Resource::from_group(group.into()),
                 &DocumentContext::default(),
             );
-        } else if self.has("groupId") || self.has("ipPermissionsEgress") {
+        } else if self.has(ShapeKey::Configuration) {
             let group = self.configuration.finish::<E>()?;
             sink.resource(
                 Resource::from_group(group.into()),
                 &DocumentContext::default(),
             );
         } else {
-            let mut keys = self.keys.join(", ");
+            let named: Vec<&str> = self.keys.iter().flatten().map(Str::as_str).collect();
+            let mut keys = named.join(", ");
             if keys.is_empty() {
                 keys.push_str("none");
-            } else if self.key_count > self.keys.len() {
+            } else if self.key_count > named.len() {
                 keys.push_str(", …");
             }
             return Err(E::custom(format!(

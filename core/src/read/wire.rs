@@ -450,3 +450,42 @@ impl<'de> Deserialize<'de> for Status {
             .map_err(de::Error::custom)
     }
 }
+
+/// An array whose elements are handed to `each` as they are read (`null` is
+/// an empty array): no list is built.
+pub struct Each<T, F> {
+    each: F,
+    element: PhantomData<T>,
+}
+
+impl<T, F> Each<T, F> {
+    pub fn new(each: F) -> Self {
+        Each {
+            each,
+            element: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>, F: FnMut(T)> DeserializeSeed<'de> for Each<T, F> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Deserialize<'de>, F: FnMut(T)> Visitor<'de> for Each<T, F> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(element) = seq.next_element::<T>()? {
+            (self.each)(element);
+        }
+        Ok(())
+    }
+}
