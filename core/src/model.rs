@@ -293,3 +293,42 @@ impl GroupsInUse {
         }
     }
 }
+
+/// Entries of managed prefix lists, when known (`pl-…` → CIDR blocks).
+/// Lists not in here count as restricted destinations.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownPrefixLists {
+    entries: BTreeMap<String, Vec<(String, Cidr)>>,
+}
+
+impl KnownPrefixLists {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the entries of one list; each must be a valid CIDR block.
+    pub fn insert<S: AsRef<str>>(
+        &mut self,
+        prefix_list_id: &str,
+        cidrs: &[S],
+    ) -> Result<(), String> {
+        let mut parsed = Vec::with_capacity(cidrs.len());
+        for text in cidrs {
+            let text = text.as_ref();
+            let block = Cidr::parse(text).ok_or_else(|| {
+                format!("prefix list {prefix_list_id}: {text:?} is not a CIDR block")
+            })?;
+            parsed.push((text.to_string(), block));
+        }
+        self.entries.insert(prefix_list_id.to_string(), parsed);
+        Ok(())
+    }
+
+    pub fn contains(&self, prefix_list_id: &str) -> bool {
+        self.entries.contains_key(prefix_list_id)
+    }
+
+    pub fn get(&self, prefix_list_id: &str) -> Option<&[(String, Cidr)]> {
+        self.entries.get(prefix_list_id).map(Vec::as_slice)
+    }
+}

@@ -14,7 +14,7 @@
 use crate::cidr::Cidr;
 use crate::model::{EgressPermission, Protocol, SecurityGroup};
 use crate::params::Parameters;
-use crate::verdict::{find_openings, judge, Compliance, KnownPrefixLists};
+use crate::verdict::{find_openings, judge, Compliance, Finding, KnownPrefixLists};
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -102,34 +102,42 @@ impl SecurityGroupRule {
     }
 }
 
-/// A group with its egress as separate rules.
+/// A group with its egress as separate rules, each beside its permission
+/// in the model.
 #[derive(Debug, Clone)]
 pub struct GroupRules {
+    /// Id, VPC, tags and usage; its `egress` is derived from `rules`.
     pub group: SecurityGroup,
-    pub rules: Vec<SecurityGroupRule>,
+    pub rules: Vec<(SecurityGroupRule, EgressPermission)>,
 }
 
 impl GroupRules {
-    /// `group` gives id, VPC, tags and usage; its egress is replaced by `rules`.
+    /// `group` gives id, VPC, tags and usage; its egress becomes `rules`.
     pub fn new(mut group: SecurityGroup, rules: Vec<SecurityGroupRule>) -> Result<Self, String> {
-        group.egress = rules
-            .iter()
-            .map(EgressPermission::try_from)
-            .collect::<Result<_, _>>()?;
+        let rules = rules
+            .into_iter()
+            .map(|rule| EgressPermission::try_from(&rule).map(|p| (rule, p)))
+            .collect::<Result<Vec<_>, _>>()?;
+        group.egress = rules.iter().map(|(_, p)| p.clone()).collect();
         Ok(GroupRules { group, rules })
     }
 
-    fn with_only(&self, keep: impl Fn(usize) -> bool) -> SecurityGroup {
+    /// The group with only the rules `keep` selects (by index), and `added`.
+    fn with_only(&self, keep: impl Fn(usize) -> bool, added: &[EgressPermission]) -> SecurityGroup {
         let mut group = self.group.clone();
         group.egress = self
-            .group
-            .egress
+            .rules
             .iter()
             .enumerate()
             .filter(|(i, _)| keep(*i))
-            .map(|(_, p)| p.clone())
+            .map(|(_, (_, p))| p.clone())
+            .chain(added.iter().cloned())
             .collect();
         group
+    }
+
+    fn rule(&self, index: usize) -> &SecurityGroupRule {
+        &self.rules[index].0
     }
 }
 
@@ -186,7 +194,22 @@ pub enum Plan {
     Refuse { reason: String },
 }
 
-/// Decides what to revoke.
+/// What a plan is judged with.
+struct Judge<'a> {
+    parameters: &'a Parameters,
+    prefix_lists: &'a KnownPrefixLists,
+}
+
+impl Judge<'_> {
+    /// What `group` leaves open (empty when it is closed).
+    fn openings(&self, group: &SecurityGroup) -> Vec<Finding> {
+        find_openings(group, self.parameters.check_ipv6, self.prefix_lists)
+    }
+}
+
+/// Decides what to revoke, in named steps: is the group open at all; which
+/// rules to revoke; which narrower rules to keep; and that what is kept does
+/// not reopen it.
 pub fn plan(
     group: &GroupRules,
     parameters: &Parameters,
@@ -208,79 +231,117 @@ pub fn plan(
             ),
         };
     }
-    let finding = verdict.annotation.unwrap_or_default();
-    let open_alone: Vec<usize> = (0..group.rules.len())
-        .filter(|&i| {
-            !find_openings(
-                &group.with_only(|j| j == i),
-                parameters.check_ipv6,
-                prefix_lists,
-            )
-            .is_empty()
-        })
-        .collect();
-    let mut to_revoke = open_alone.clone();
-    let mut note = None;
-    if open_alone.is_empty() {
-        // Open only through narrower rules combined: revoke one rule when one
-        // alone closes the group, the widest of those that do.
-        let closing: Vec<usize> = (0..group.rules.len())
-            .filter(|&i| {
-                find_openings(
-                    &group.with_only(|j| j != i),
-                    parameters.check_ipv6,
-                    prefix_lists,
-                )
-                .is_empty()
-            })
-            .collect();
-        if let Some(&chosen) = closing
-            .iter()
-            .min_by_key(|&&i| group.rules[i].breadth_key())
-        {
-            let named: Vec<&str> = closing
-                .iter()
-                .map(|&i| group.rules[i].security_group_rule_id.as_str())
-                .collect();
-            note = Some(format!(
-                "open only through narrower rules combined; revoking {} alone closes it (the widest of the rules that do: {})",
-                group.rules[chosen].describe(),
-                named.join(", ")
-            ));
-            to_revoke = vec![chosen];
-        }
-    }
-    let rest = group.with_only(|i| !to_revoke.contains(&i));
-    let still_open = find_openings(&rest, parameters.check_ipv6, prefix_lists);
-    if !still_open.is_empty() {
-        let still = still_open
-            .iter()
-            .map(|f| f.to_string())
-            .collect::<Vec<_>>()
-            .join("; ");
-        let reason = if open_alone.is_empty() {
-            format!(
-                "{} is open only through a combination of narrower rules ({still}) and no single revocation closes it, so nothing was revoked: edit the group by hand",
-                group.group.group_id
-            )
-        } else {
-            let named: Vec<String> = open_alone
-                .iter()
-                .map(|&i| group.rules[i].describe())
-                .collect();
-            format!(
-                "revoking the rules open by themselves ({}) would still leave {} open ({still}) through narrower rules combined, so nothing was revoked: edit the group by hand",
-                named.join(", "),
-                group.group.group_id
-            )
+    let judge = Judge {
+        parameters,
+        prefix_lists,
+    };
+    let (revoke, note) = match rules_to_revoke(group, &judge) {
+        Ok(choice) => choice,
+        Err(reason) => return Plan::Refuse { reason },
+    };
+    let add = rules_to_keep(group, &revoke, keep);
+    let added = match add
+        .iter()
+        .map(EgressPermission::try_from)
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(added) => added,
+        Err(reason) => return Plan::Refuse { reason },
+    };
+    let reopened = judge.openings(&group.with_only(|i| !revoke.contains(&i), &added));
+    if !reopened.is_empty() {
+        return Plan::Refuse {
+            reason: format!(
+                "KeepEgress would keep {} open ({}), so nothing was revoked",
+                group.group.group_id,
+                describe_findings(&reopened)
+            ),
         };
-        return Plan::Refuse { reason };
     }
-    let revoke: Vec<SecurityGroupRule> =
-        to_revoke.iter().map(|&i| group.rules[i].clone()).collect();
+    Plan::Revoke {
+        revoke: revoke.iter().map(|&i| group.rule(i).clone()).collect(),
+        add,
+        finding: verdict.annotation.unwrap_or_default(),
+        note,
+    }
+}
+
+fn describe_findings(findings: &[Finding]) -> String {
+    findings
+        .iter()
+        .map(Finding::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The rules to revoke (indexes), and why when they are not simply the rules
+/// open by themselves; or why nothing may be revoked.
+fn rules_to_revoke(
+    group: &GroupRules,
+    judge: &Judge,
+) -> Result<(Vec<usize>, Option<String>), String> {
+    let open_alone: Vec<usize> = (0..group.rules.len())
+        .filter(|&i| !judge.openings(&group.with_only(|j| j == i, &[])).is_empty())
+        .collect();
+    let (to_revoke, note) = if open_alone.is_empty() {
+        narrower_rule_to_revoke(group, judge)
+    } else {
+        (open_alone.clone(), None)
+    };
+    let still_open = judge.openings(&group.with_only(|i| !to_revoke.contains(&i), &[]));
+    if still_open.is_empty() {
+        return Ok((to_revoke, note));
+    }
+    let still = describe_findings(&still_open);
+    Err(if open_alone.is_empty() {
+        format!(
+            "{} is open only through a combination of narrower rules ({still}) and no single revocation closes it, so nothing was revoked: edit the group by hand",
+            group.group.group_id
+        )
+    } else {
+        let named: Vec<String> = open_alone
+            .iter()
+            .map(|&i| group.rule(i).describe())
+            .collect();
+        format!(
+            "revoking the rules open by themselves ({}) would still leave {} open ({still}) through narrower rules combined, so nothing was revoked: edit the group by hand",
+            named.join(", "),
+            group.group.group_id
+        )
+    })
+}
+
+/// Open only through narrower rules combined: the one rule whose revocation
+/// alone closes the group, the widest of those that do (none when none does).
+fn narrower_rule_to_revoke(group: &GroupRules, judge: &Judge) -> (Vec<usize>, Option<String>) {
+    let closing: Vec<usize> = (0..group.rules.len())
+        .filter(|&i| judge.openings(&group.with_only(|j| j != i, &[])).is_empty())
+        .collect();
+    let Some(&chosen) = closing.iter().min_by_key(|&&i| group.rule(i).breadth_key()) else {
+        return (Vec::new(), None);
+    };
+    let named: Vec<&str> = closing
+        .iter()
+        .map(|&i| group.rule(i).security_group_rule_id.as_str())
+        .collect();
+    let note = format!(
+        "open only through narrower rules combined; revoking {} alone closes it (the widest of the rules that do: {})",
+        group.rule(chosen).describe(),
+        named.join(", ")
+    );
+    (vec![chosen], Some(note))
+}
+
+/// The KeepEgress rules to add back: for each revoked rule, each narrower
+/// access it allowed, to the same destination, unless the group already has it.
+fn rules_to_keep(
+    group: &GroupRules,
+    revoke: &[usize],
+    keep: &[KeepSpec],
+) -> Vec<SecurityGroupRule> {
     let mut add: Vec<SecurityGroupRule> = Vec::new();
-    for rule in &revoke {
-        let permission = EgressPermission::try_from(rule).expect("parsed above");
+    for &index in revoke {
+        let (rule, permission) = &group.rules[index];
         for spec in keep {
             let allowed = permission
                 .ports_for(spec.protocol)
@@ -299,7 +360,7 @@ pub fn plan(
                     rule.security_group_rule_id
                 )),
             };
-            let exists = group.rules.iter().chain(&add).any(|r| {
+            let exists = group.rules.iter().map(|(r, _)| r).chain(&add).any(|r| {
                 r.ip_protocol == candidate.ip_protocol
                     && r.from_port == candidate.from_port
                     && r.to_port == candidate.to_port
@@ -310,33 +371,7 @@ pub fn plan(
             }
         }
     }
-    // What is kept must not reopen the group.
-    let mut after = rest.clone();
-    for rule in &add {
-        after
-            .egress
-            .push(EgressPermission::try_from(rule).expect("built from valid parts"));
-    }
-    let reopened = find_openings(&after, parameters.check_ipv6, prefix_lists);
-    if !reopened.is_empty() {
-        let what = reopened
-            .iter()
-            .map(|f| f.to_string())
-            .collect::<Vec<_>>()
-            .join("; ");
-        return Plan::Refuse {
-            reason: format!(
-                "KeepEgress would keep {} open ({what}), so nothing was revoked",
-                group.group.group_id
-            ),
-        };
-    }
-    Plan::Revoke {
-        revoke,
-        add,
-        finding,
-        note,
-    }
+    add
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ fn to_sdk(evaluation: &Evaluation) -> Result<SdkEvaluation, Error> {
         Compliance::NonCompliant => ComplianceType::NonCompliant,
         Compliance::NotApplicable => ComplianceType::NotApplicable,
     };
-    Ok(SdkEvaluation::builder()
+    SdkEvaluation::builder()
         .compliance_resource_type(evaluation.compliance_resource_type.as_ref())
         .compliance_resource_id(&evaluation.compliance_resource_id)
         .compliance_type(compliance)
@@ -50,7 +50,8 @@ fn to_sdk(evaluation: &Evaluation) -> Result<SdkEvaluation, Error> {
         .ordering_timestamp(SdkDateTime::from_millis(
             evaluation.ordering_timestamp.timestamp_millis(),
         ))
-        .build()?)
+        .build()
+        .map_err(|e| describe("config:PutEvaluations", e))
 }
 
 /// Sends one batch, resending what the response lists as failed, with
@@ -87,13 +88,15 @@ async fn put_batch(
         }
     }
     let ids: Vec<&str> = pending.iter().map(|e| e.compliance_resource_id()).collect();
-    Err(format!(
-        "config:PutEvaluations still reported {} failed evaluations after {} retries: {}",
-        ids.len(),
-        FAILED_EVALUATION_RETRIES,
-        ids.join(", ")
-    )
-    .into())
+    Err(Error::call(
+        "config:PutEvaluations",
+        format!(
+            "it still reported {} failed evaluations after {} retries: {}",
+            ids.len(),
+            FAILED_EVALUATION_RETRIES,
+            ids.join(", ")
+        ),
+    ))
 }
 
 /// Sends every evaluation, in batches of at most 100, a few batches at a time
@@ -148,7 +151,10 @@ pub async fn put_evaluations_in_batches(
                 first_error.get_or_insert(e);
             }
             Some(Err(join)) => {
-                first_error.get_or_insert(format!("a PutEvaluations task failed: {join}").into());
+                first_error.get_or_insert(Error::call(
+                    "config:PutEvaluations",
+                    format!("a batch's task ended abnormally: {join}"),
+                ));
             }
         }
     }
@@ -156,10 +162,10 @@ pub async fn put_evaluations_in_batches(
         return Err(e);
     }
     if stopped_for_deadline {
-        return Err(Box::new(super::DeadlineReached(format!(
+        return Err(Error::Deadline(format!(
             "sent {evaluations_sent} of {} evaluations in {batches_sent} of {count} PutEvaluations batches",
             evaluations.len()
-        ))));
+        )));
     }
     Ok(count)
 }
@@ -199,10 +205,10 @@ pub async fn latest_item(
         match response.next_token() {
             Some(token) if !token.is_empty() => next_token = Some(token.to_string()),
             _ => {
-                return Err(format!(
-                    "config:GetResourceConfigHistory returned no item for {resource_id} ({pages} pages)"
-                )
-                .into())
+                return Err(Error::call(
+                    format!("config:GetResourceConfigHistory for {resource_id}"),
+                    format!("no item in {pages} pages"),
+                ))
             }
         }
     };
@@ -228,7 +234,10 @@ pub async fn latest_item(
         ),
     };
     Resource::try_from(fields).map_err(|e| {
-        format!("config:GetResourceConfigHistory for {resource_id} returned an item that cannot be read: {e}").into()
+        Error::call(
+            format!("config:GetResourceConfigHistory for {resource_id}"),
+            format!("the item cannot be read: {e}"),
+        )
     })
 }
 
@@ -248,7 +257,12 @@ pub async fn rule_parameters(
         .config_rules()
         .iter()
         .find(|r| r.config_rule_name() == Some(rule_name))
-        .ok_or_else(|| format!("config:DescribeConfigRules returned no rule named {rule_name}"))?;
+        .ok_or_else(|| {
+            Error::call(
+                format!("config:DescribeConfigRules for {rule_name}"),
+                "no rule of that name",
+            )
+        })?;
     Ok(rule.input_parameters().unwrap_or_default().to_string())
 }
 

@@ -144,7 +144,7 @@ pub async fn prefix_list_entries(
                     read.unreadable.push((id.clone(), e));
                 }
             }
-            Err(e) if e.is::<super::DeadlineReached>() => return Err(e),
+            Err(e @ Error::Deadline(_)) => return Err(e),
             Err(e) => read.unreadable.push((id.clone(), e.to_string())),
         }
     }

@@ -16,8 +16,27 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Errors of the AWS shell; the message says which call failed and why.
-pub type Error = Box<dyn std::error::Error + Send + Sync>;
+/// What went wrong talking to AWS.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A call still failed after the SDK's retries, or answered what cannot
+    /// be used; the message names the operation.
+    #[error("{operation} failed: {message}")]
+    Call { operation: String, message: String },
+    /// Work stopped before the Lambda deadline; the message says what finished.
+    #[error("stopped {margin} s before the Lambda deadline: {0}; the invocation fails so that Config retries it", margin = DEADLINE_MARGIN.as_secs())]
+    Deadline(String),
+}
+
+impl Error {
+    /// A call's failure, for `operation` (`ec2:DescribeSecurityGroups`).
+    pub fn call(operation: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Call {
+            operation: operation.into(),
+            message: message.into(),
+        }
+    }
+}
 
 /// The SDK clients the rule uses, built once per cold start (or per
 /// assumed role).
@@ -186,28 +205,15 @@ impl Deadline {
         if self.allows_new_work() {
             Ok(())
         } else {
-            Err(Box::new(DeadlineReached(done())))
+            Err(Error::Deadline(done()))
         }
     }
 }
 
-/// Work stopped before the Lambda deadline; the message says what finished.
-#[derive(Debug)]
-pub struct DeadlineReached(pub String);
-
-impl std::fmt::Display for DeadlineReached {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "stopped {} s before the Lambda deadline: {}; the invocation fails so that Config retries it", DEADLINE_MARGIN.as_secs(), self.0)
-    }
-}
-
-impl std::error::Error for DeadlineReached {}
-
-/// Formats an SDK error with its whole chain of causes.
+/// An SDK error with its whole chain of causes, for `operation`.
 pub(crate) fn describe<E: std::error::Error>(operation: &str, error: E) -> Error {
-    format!(
-        "{operation} failed: {}",
-        aws_sdk_ec2::error::DisplayErrorContext(error)
+    Error::call(
+        operation,
+        aws_sdk_ec2::error::DisplayErrorContext(error).to_string(),
     )
-    .into()
 }

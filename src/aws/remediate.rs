@@ -33,7 +33,7 @@ where
 }
 
 /// The group (id, VPC, tags) and its egress rules.
-pub async fn read_group_rules(
+pub async fn describe_group_rules(
     client: &aws_sdk_ec2::Client,
     group_id: &str,
 ) -> Result<(SecurityGroup, Vec<SecurityGroupRule>), Error> {
@@ -43,11 +43,18 @@ pub async fn read_group_rules(
         .send()
         .await
         .map_err(|e| describe(&format!("ec2:DescribeSecurityGroups for {group_id}"), e))?;
-    let group = groups
-        .security_groups()
-        .first()
-        .ok_or_else(|| format!("ec2:DescribeSecurityGroups returned no group {group_id}"))?;
-    let group = SecurityGroup::try_from(SdkGroup(group))?;
+    let group = groups.security_groups().first().ok_or_else(|| {
+        Error::call(
+            format!("ec2:DescribeSecurityGroups for {group_id}"),
+            "no such group",
+        )
+    })?;
+    let group = SecurityGroup::try_from(SdkGroup(group)).map_err(|e| {
+        Error::call(
+            format!("ec2:DescribeSecurityGroups for {group_id}"),
+            format!("the group cannot be read: {e}"),
+        )
+    })?;
     let mut pages = client
         .describe_security_group_rules()
         .filters(Filter::builder().name("group-id").values(group_id).build())

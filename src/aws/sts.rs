@@ -14,5 +14,5 @@ pub async fn caller_account(config: &SdkConfig) -> Result<String, Error> {
     response
         .account()
         .map(str::to_string)
-        .ok_or_else(|| "sts:GetCallerIdentity returned no account".into())
+        .ok_or_else(|| Error::call("sts:GetCallerIdentity", "it returned no account"))
 }

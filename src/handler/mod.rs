@@ -13,7 +13,7 @@ pub mod scan;
 pub mod sweep;
 
 use crate::aws::ec2::{prefix_list_entries, referenced_prefix_lists};
-use crate::aws::{Deadline, DeadlineReached, Error};
+use crate::aws::{Deadline, Error};
 use sg_egress_core::model::SecurityGroup;
 use sg_egress_core::verdict::KnownPrefixLists;
 use sg_egress_core::Parameters;
@@ -75,10 +75,9 @@ impl From<sg_egress_core::ParameterError> for Failure {
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        if e.is::<DeadlineReached>() {
-            Failure::DeadlineApproaching(e.to_string())
-        } else {
-            Failure::AwsCallFailed(e.to_string())
+        match e {
+            Error::Deadline(_) => Failure::DeadlineApproaching(e.to_string()),
+            Error::Call { .. } => Failure::AwsCallFailed(e.to_string()),
         }
     }
 }
@@ -107,6 +106,9 @@ async fn prefix_lists_for<'a>(
     let read = prefix_list_entries(ec2, &referenced_prefix_lists(groups), deadline).await?;
     match read.unreadable.first() {
         None => Ok(read.known),
-        Some((id, why)) => Err(format!("prefix list {id} cannot be read: {why}").into()),
+        Some((id, why)) => Err(Error::call(
+            format!("ec2:GetManagedPrefixListEntries for {id}"),
+            format!("prefix list {id} cannot be read: {why}"),
+        )),
     }
 }

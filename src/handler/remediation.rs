@@ -7,7 +7,7 @@
 
 use super::{prefix_lists_for, Failure};
 use crate::aws::config::rule_parameters;
-use crate::aws::remediate::{authorize_egress, read_group_rules, revoke_egress};
+use crate::aws::remediate::{authorize_egress, describe_group_rules, revoke_egress};
 use crate::aws::{Clients, Deadline};
 use chrono::{DateTime, Utc};
 use lambda_runtime::tracing;
@@ -125,7 +125,7 @@ pub async fn remediate(
     let parameters =
         Parameters::from_json_text(&rule_parameters(&clients.config, &rule_name).await?)?;
     let group_id = &request.group_id;
-    let (group, prefix_lists) = read_group(clients, &parameters, group_id).await?;
+    let (group, prefix_lists) = fetch_group(clients, &parameters, group_id).await?;
     let today = now.date_naive();
     let mut outcome = RemediationOutcome {
         group_id: group_id.clone(),
@@ -178,12 +178,12 @@ pub async fn remediate(
     Ok(outcome)
 }
 
-async fn read_group(
+async fn fetch_group(
     clients: &Clients,
     parameters: &Parameters,
     group_id: &str,
 ) -> Result<(GroupRules, KnownPrefixLists), Failure> {
-    let (group, rules) = read_group_rules(&clients.ec2, group_id).await?;
+    let (group, rules) = describe_group_rules(&clients.ec2, group_id).await?;
     let prefix_lists =
         prefix_lists_for(&clients.ec2, parameters, [&group], Deadline::none()).await?;
     let group = GroupRules::new(group, rules).map_err(Failure::InvalidEvent)?;
@@ -202,11 +202,11 @@ async fn confirm_closed(
     let mut pause = REREAD_PAUSE;
     let mut attempt = 1;
     loop {
-        let (after, prefix_lists) = read_group(clients, parameters, group_id).await?;
+        let (after, prefix_lists) = fetch_group(clients, parameters, group_id).await?;
         let still_shown = after
             .rules
             .iter()
-            .any(|r| revoked.contains(&r.security_group_rule_id));
+            .any(|(r, _)| revoked.contains(&r.security_group_rule_id));
         let verdict = judge(&after.group, parameters, &prefix_lists, today);
         if verdict.compliance != Compliance::NonCompliant {
             return Ok(());

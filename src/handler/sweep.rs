@@ -132,7 +132,8 @@ pub async fn send_sweep(
         put_evaluations_in_batches(&clients.config, token, &swept.evaluations, deadline).await?;
     let mut summary = log_sent("scheduled", &swept.evaluations, batches, token);
 
-    let cleanup: Result<(), Error> = match previous {
+    // A failed clean-up keeps its kind (a deadline is a deadline), with context.
+    let cleanup: Result<(), (String, Error)> = match previous {
         Ok(previous) => {
             let stale = stale_evaluations(&previous, &swept.seen, request.ordering_time);
             tracing::info!(
@@ -149,17 +150,23 @@ pub async fn send_sweep(
                         summary.put_evaluations_calls += calls;
                     })
                     .map_err(|e| {
-                        format!(
-                            "marking {} deleted groups NOT_APPLICABLE failed: {e}",
-                            stale.len()
+                        (
+                            format!(
+                                "marking {} deleted groups NOT_APPLICABLE failed",
+                                stale.len()
+                            ),
+                            e,
                         )
-                        .into()
                     })
             }
         }
         Err(e) => {
             tracing::warn!(error = %e, "clean-up of deleted groups skipped");
-            Err(format!("clean-up of deleted groups skipped, reading the rule's earlier results failed: {e}").into())
+            Err((
+                "clean-up of deleted groups skipped, reading the rule's earlier results failed"
+                    .to_string(),
+                e,
+            ))
         }
     };
     if !swept.left_out.is_empty() {
@@ -173,12 +180,15 @@ pub async fn send_sweep(
                 .collect::<Vec<_>>()
                 .join("; ")
         );
-        if let Err(e) = cleanup {
-            message.push_str(&format!("; also {e}"));
+        if let Err((context, e)) = cleanup {
+            message.push_str(&format!("; also {context}: {e}"));
         }
         return Err(Failure::GroupsNotEvaluated(message));
     }
-    cleanup?;
+    cleanup.map_err(|(context, e)| match Failure::from(e) {
+        Failure::DeadlineApproaching(m) => Failure::DeadlineApproaching(format!("{context}: {m}")),
+        other => Failure::AwsCallFailed(format!("{context}: {other}")),
+    })?;
     Ok(summary)
 }
 

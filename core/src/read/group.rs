@@ -108,17 +108,23 @@ impl<'de, S: Spelling> Members<'de> for PermissionRead<'de, S> {
         } else if key == S::TO_PORT {
             self.to_port = value(map)?;
         } else if S::IPV4.contains(&key) {
-            map.next_value_seed(Each::<CidrEntry<S>, _>::new(|c: CidrEntry<S>| self.add_cidr(c.0.as_str())))?;
+            map.next_value_seed(Each::<CidrEntry<S>, _>::new(|c: CidrEntry<S>| {
+                self.add_cidr(c.0.as_str())
+            }))?;
         } else if key == S::IPV6 {
-            map.next_value_seed(Each::<Ipv6Entry<S>, _>::new(|c: Ipv6Entry<S>| self.add_cidr(c.0.as_str())))?;
+            map.next_value_seed(Each::<Ipv6Entry<S>, _>::new(|c: Ipv6Entry<S>| {
+                self.add_cidr(c.0.as_str())
+            }))?;
         } else if key == S::PREFIX_LISTS {
             let lists = &mut self.prefix_lists;
-            map.next_value_seed(Each::<PrefixListEntry<S>, _>::new(|p: PrefixListEntry<S>| {
-                lists.push(p.0 .0.into_owned())
-            }))?;
+            map.next_value_seed(Each::<PrefixListEntry<S>, _>::new(
+                |p: PrefixListEntry<S>| lists.push(p.0 .0.into_owned()),
+            ))?;
         } else if key == S::PAIRS {
             let groups = &mut self.referenced_groups;
-            map.next_value_seed(Each::<GroupPair<S>, _>::new(|p: GroupPair<S>| groups.push(p.0)))?;
+            map.next_value_seed(Each::<GroupPair<S>, _>::new(|p: GroupPair<S>| {
+                groups.push(p.0)
+            }))?;
         } else {
             return Ok(false);
         }

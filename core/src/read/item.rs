@@ -134,8 +134,8 @@ impl<'de> Members<'de> for Relationship {
         if key != "resourceType" {
             return Ok(false);
         }
-        self.0 = value::<_, Str>(map)?
-            .is_some_and(|t| USE_PROVING_RELATIONSHIPS.contains(&t.as_str()));
+        self.0 =
+            value::<_, Str>(map)?.is_some_and(|t| USE_PROVING_RELATIONSHIPS.contains(&t.as_str()));
         Ok(true)
     }
 }
@@ -183,7 +183,11 @@ impl ItemRead<'_> {
                 group.tags.insert(key, value);
             }
             if let Some(proves_use) = self.relationships {
-                group.usage = if proves_use { Usage::InUse } else { Usage::Unknown };
+                group.usage = if proves_use {
+                    Usage::InUse
+                } else {
+                    Usage::Unknown
+                };
             }
             group
         });
