@@ -92,6 +92,35 @@ pub async fn describe_group_rules(
     Ok((group, rules))
 }
 
+/// One rule as the SDK's permission: its protocol and ports, to its one
+/// destination, with its description.
+fn ip_permission(rule: &SecurityGroupRule) -> IpPermission {
+    let description = rule.description.clone();
+    IpPermission::builder()
+        .ip_protocol(&rule.ip_protocol)
+        .from_port(rule.from_port as i32)
+        .to_port(rule.to_port as i32)
+        .set_ip_ranges(rule.cidr_ipv4.as_ref().map(|cidr| {
+            vec![IpRange::builder()
+                .cidr_ip(cidr)
+                .set_description(description.clone())
+                .build()]
+        }))
+        .set_ipv6_ranges(rule.cidr_ipv6.as_ref().map(|cidr| {
+            vec![Ipv6Range::builder()
+                .cidr_ipv6(cidr)
+                .set_description(description.clone())
+                .build()]
+        }))
+        .set_prefix_list_ids(rule.prefix_list_id.as_ref().map(|id| {
+            vec![PrefixListId::builder()
+                .prefix_list_id(id)
+                .set_description(description.clone())
+                .build()]
+        }))
+        .build()
+}
+
 /// Adds the rules (KeepEgress) to the group's egress; with `dry_run`, asks
 /// EC2 whether it would.
 pub async fn authorize_egress(
@@ -103,40 +132,7 @@ pub async fn authorize_egress(
     if rules.is_empty() {
         return Ok(());
     }
-    let permissions: Vec<IpPermission> = rules
-        .iter()
-        .map(|r| {
-            let mut p = IpPermission::builder()
-                .ip_protocol(&r.ip_protocol)
-                .from_port(r.from_port as i32)
-                .to_port(r.to_port as i32);
-            if let Some(cidr) = &r.cidr_ipv4 {
-                p = p.ip_ranges(
-                    IpRange::builder()
-                        .cidr_ip(cidr)
-                        .set_description(r.description.clone())
-                        .build(),
-                );
-            }
-            if let Some(cidr) = &r.cidr_ipv6 {
-                p = p.ipv6_ranges(
-                    Ipv6Range::builder()
-                        .cidr_ipv6(cidr)
-                        .set_description(r.description.clone())
-                        .build(),
-                );
-            }
-            if let Some(id) = &r.prefix_list_id {
-                p = p.prefix_list_ids(
-                    PrefixListId::builder()
-                        .prefix_list_id(id)
-                        .set_description(r.description.clone())
-                        .build(),
-                );
-            }
-            p.build()
-        })
-        .collect();
+    let permissions: Vec<IpPermission> = rules.iter().map(ip_permission).collect();
     let result = client
         .authorize_security_group_egress()
         .group_id(group_id)

@@ -61,19 +61,8 @@ pub async fn handle(
     let token = ResultToken::new(token);
     let clients = clients_for(&event, &parameters, context).await?;
     let fallback_time = event.notification_time.unwrap_or(now);
-    let (trigger, evaluation) = match event.trigger {
-        Trigger::Change(resource) => (
-            "change",
-            evaluate_item(
-                &clients,
-                &resource,
-                &parameters,
-                fallback_time,
-                now,
-                deadline,
-            )
-            .await?,
-        ),
+    let (trigger, resource) = match event.trigger {
+        Trigger::Change(resource) => ("change", *resource),
         Trigger::Oversized(summary) => {
             let resource = match summary.not_applicable_resource() {
                 Some(resource) => resource,
@@ -87,18 +76,7 @@ pub async fn handle(
                     .await?
                 }
             };
-            (
-                "oversized",
-                evaluate_item(
-                    &clients,
-                    &resource,
-                    &parameters,
-                    fallback_time,
-                    now,
-                    deadline,
-                )
-                .await?,
-            )
+            ("oversized", resource)
         }
         Trigger::Scheduled => {
             let rule_name = event.config_rule_name.as_deref().ok_or_else(|| {
@@ -116,6 +94,15 @@ pub async fn handle(
         }
         Trigger::NotDetective(mode) => return Ok(not_detective(&mode)),
     };
+    let evaluation = evaluate_item(
+        &clients,
+        &resource,
+        &parameters,
+        fallback_time,
+        now,
+        deadline,
+    )
+    .await?;
     let evaluations = [evaluation];
     let batches =
         put_evaluations_in_batches(&clients.config, &token, &evaluations, deadline).await?;

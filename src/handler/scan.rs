@@ -75,36 +75,33 @@ pub fn run(
             Scope::Aggregator { name, region } => {
                 scan_aggregator(&name, region, profile, parameters, &mut report).await
             }
-            Scope::Region(region) => {
-                scan_regions(vec![region], profile, parameters, &mut report).await
-            }
-            Scope::Regions(regions) => {
-                scan_regions(
-                    regions.into_iter().map(Some).collect(),
-                    profile,
-                    parameters,
-                    &mut report,
-                )
-                .await
-            }
-            Scope::AllRegions => {
-                let base = configured(None, profile.clone()).await?;
-                let regions = enabled_regions(&aws_sdk_ec2::Client::new(&base))
-                    .await
-                    .map_err(|e| e.to_string())?;
-                scan_regions(
-                    regions.into_iter().map(Some).collect(),
-                    profile,
-                    parameters,
-                    &mut report,
-                )
-                .await
-            }
+            regions => match regions_of(regions, profile.clone()).await {
+                Ok(regions) => scan_regions(regions, profile, parameters, &mut report).await,
+                Err(e) => Err(e),
+            },
         };
         if progress {
             let _ = writeln!(stderr);
         }
         result
+    })
+}
+
+/// The regions a scope of one account names.
+async fn regions_of(scope: Scope, profile: Option<String>) -> Result<Vec<Option<String>>, String> {
+    Ok(match scope {
+        Scope::Region(region) => vec![region],
+        Scope::Regions(regions) => regions.into_iter().map(Some).collect(),
+        Scope::AllRegions => {
+            let base = configured(None, profile).await?;
+            enabled_regions(&aws_sdk_ec2::Client::new(&base))
+                .await
+                .map_err(|e| e.to_string())?
+                .into_iter()
+                .map(Some)
+                .collect()
+        }
+        Scope::Aggregator { .. } => Vec::new(),
     })
 }
 

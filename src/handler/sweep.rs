@@ -173,12 +173,7 @@ pub async fn send_sweep(
         let mut message = format!(
             "{} groups got no evaluation in this sweep (their earlier results stay; every other group was sent): {}",
             swept.left_out.len(),
-            swept
-                .left_out
-                .iter()
-                .map(|(id, why)| format!("{id} ({why})"))
-                .collect::<Vec<_>>()
-                .join("; ")
+            list_left_out(&swept.left_out)
         );
         if let Err((context, e)) = cleanup {
             message.push_str(&format!("; also {context}: {e}"));
@@ -190,6 +185,15 @@ pub async fn send_sweep(
         other => Failure::AwsCallFailed(format!("{context}: {other}")),
     })?;
     Ok(summary)
+}
+
+/// The groups a sweep left out, each with why: `sg-1 (why); sg-2 (why)`.
+pub fn list_left_out(left_out: &[(String, String)]) -> String {
+    left_out
+        .iter()
+        .map(|(id, why)| format!("{id} ({why})"))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// NOT_APPLICABLE for the groups the rule judged before that the sweep did

@@ -7,9 +7,10 @@
 //! and `evaluationMode` are known, whatever the members' order.
 
 use super::error::nested;
-use super::item::ItemSeed;
+use super::item::{ItemHead, ItemSeed};
 use super::wire::{
-    from_json_text, value, Embedded, Flag, Members, MembersVisitor, Seed, Status, Str, Time,
+    deserialize_members, from_json_text, value, Embedded, Flag, Members, MembersVisitor, Seed, Str,
+    Time,
 };
 use crate::model::{ItemStatus, Resource, SECURITY_GROUP_TYPE};
 use chrono::{DateTime, Utc};
@@ -65,44 +66,27 @@ impl ItemSummary {
     }
 }
 
+/// `configurationItemSummary`: the head of the item, without the item.
 #[derive(Default)]
-struct SummaryRead {
-    resource_type: Option<String>,
-    resource_id: Option<String>,
-    status: Option<ItemStatus>,
-    captured_at: Option<DateTime<Utc>>,
-}
+struct SummaryRead(ItemHead);
 
 impl<'de> Members<'de> for SummaryRead {
     fn member<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
-        match key {
-            "resourceType" => self.resource_type = value::<_, Str>(map)?.map(|s| s.0.into_owned()),
-            "resourceId" => self.resource_id = value::<_, Str>(map)?.map(|s| s.0.into_owned()),
-            "configurationItemStatus" => self.status = value::<_, Status>(map)?.map(|s| s.0),
-            "configurationItemCaptureTime" => {
-                self.captured_at = value::<_, Time>(map)?.map(|t| t.0)
-            }
-            _ => return Ok(false),
-        }
-        Ok(true)
+        self.0.member(key, map)
     }
 
     fn finish<E: de::Error>(self) -> Result<Self, E> {
-        if self.resource_type.is_none() {
+        if self.0.resource_type.is_none() {
             return Err(E::custom("resourceType is missing"));
         }
-        if self.resource_id.is_none() {
+        if self.0.resource_id.is_none() {
             return Err(E::custom("resourceId is missing"));
         }
         Ok(self)
     }
 }
 
-impl<'de> Deserialize<'de> for SummaryRead {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(MembersVisitor::default())
-    }
-}
+deserialize_members!({} SummaryRead);
 
 /// A `messageType` this rule knows.
 struct MessageType(String);
@@ -166,7 +150,8 @@ impl NotificationRead<'_> {
             "OversizedConfigurationItemChangeNotification" => {
                 let summary = self
                     .summary
-                    .ok_or_else(|| E::custom("configurationItemSummary is missing"))?;
+                    .ok_or_else(|| E::custom("configurationItemSummary is missing"))?
+                    .0;
                 Trigger::Oversized(ItemSummary {
                     resource_type: summary.resource_type.unwrap_or_default(),
                     resource_id: summary.resource_id.unwrap_or_default(),

@@ -4,7 +4,7 @@
 //! place, [`PermissionRead`] → [`EgressPermission`].
 
 use super::error::nested;
-use super::wire::{value, Each, Members, PortValue, ProtocolText, Str, Tags};
+use super::wire::{deserialize_members, value, Each, Members, PortValue, ProtocolText, Str, Tags};
 use crate::model::{CidrDestination, EgressPermission, PortError, Protocol, SecurityGroup, Usage};
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
@@ -108,22 +108,22 @@ impl<'de, S: Spelling> Members<'de> for PermissionRead<'de, S> {
         } else if key == S::TO_PORT {
             self.to_port = value(map)?;
         } else if S::IPV4.contains(&key) {
-            map.next_value_seed(Each::<CidrEntry<S>, _>::new(|c: CidrEntry<S>| {
+            map.next_value_seed(Each::new(|c: Entry<Ipv4Member<S>>| {
                 self.add_cidr(c.0.as_str())
             }))?;
         } else if key == S::IPV6 {
-            map.next_value_seed(Each::<Ipv6Entry<S>, _>::new(|c: Ipv6Entry<S>| {
+            map.next_value_seed(Each::new(|c: Entry<Ipv6Member<S>>| {
                 self.add_cidr(c.0.as_str())
             }))?;
         } else if key == S::PREFIX_LISTS {
             let lists = &mut self.prefix_lists;
-            map.next_value_seed(Each::<PrefixListEntry<S>, _>::new(
-                |p: PrefixListEntry<S>| lists.push(p.0 .0.into_owned()),
-            ))?;
+            map.next_value_seed(Each::new(|p: Entry<PrefixListMember<S>>| {
+                lists.push(p.0 .0.into_owned())
+            }))?;
         } else if key == S::PAIRS {
             let groups = &mut self.referenced_groups;
-            map.next_value_seed(Each::<GroupPair<S>, _>::new(|p: GroupPair<S>| {
-                groups.push(p.0)
+            map.next_value_seed(Each::new(|p: Entry<GroupPairMember<S>>| {
+                groups.push(p.0 .0.into_owned())
             }))?;
         } else {
             return Ok(false);
@@ -132,11 +132,7 @@ impl<'de, S: Spelling> Members<'de> for PermissionRead<'de, S> {
     }
 }
 
-impl<'de, S: Spelling> Deserialize<'de> for PermissionRead<'de, S> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(super::wire::MembersVisitor::default())
-    }
-}
+deserialize_members!({S: Spelling} PermissionRead<'de, S>);
 
 /// Why a permission as written is not one.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -196,125 +192,81 @@ impl<'de, S: Spelling> Deserialize<'de> for Permission<S> {
     }
 }
 
-/// An element of an IPv4 array: `{cidrIp}` or a bare CIDR string.
-struct CidrEntry<'de, S>(Str<'de>, PhantomData<S>);
-
-impl<'de, S: Spelling> Deserialize<'de> for CidrEntry<'de, S> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V<S>(PhantomData<S>);
-        impl<'de, S: Spelling> Visitor<'de> for V<S> {
-            type Value = CidrEntry<'de, S>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "an object with {} or a CIDR string", S::CIDR_IP)
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(CidrEntry(Str(v.into()), PhantomData))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(CidrEntry(Str(v.to_string().into()), PhantomData))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                let member: Member<'de> = Member::read(map, S::CIDR_IP)?;
-                Ok(CidrEntry(member.0, PhantomData))
-            }
-        }
-        deserializer.deserialize_any(V(PhantomData))
-    }
+/// Which member of a small object an array element holds, and whether a
+/// bare string may stand for the object.
+trait OneMember {
+    /// The member's name.
+    fn name() -> &'static str;
+    /// A bare string is the member's value (`ipRanges: ["0.0.0.0/0"]`).
+    const STRING_ALLOWED: bool;
+    /// The member may be missing (a group reference's id).
+    const OPTIONAL: bool;
 }
 
-/// An element of the IPv6 array: `{cidrIpv6}`.
-struct Ipv6Entry<'de, S>(Str<'de>, PhantomData<S>);
-
-impl<'de, S: Spelling> Deserialize<'de> for Ipv6Entry<'de, S> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V<S>(PhantomData<S>);
-        impl<'de, S: Spelling> Visitor<'de> for V<S> {
-            type Value = Ipv6Entry<'de, S>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                write!(f, "an object with {} or a CIDR string", S::CIDR_IPV6)
+/// A marker type naming one member of one spelling.
+macro_rules! one_member {
+    ($marker:ident, $name:ident, string: $string:expr, optional: $optional:expr) => {
+        struct $marker<S>(PhantomData<S>);
+        impl<S: Spelling> OneMember for $marker<S> {
+            fn name() -> &'static str {
+                S::$name
             }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Ipv6Entry(Str(v.into()), PhantomData))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Ipv6Entry(Str(v.to_string().into()), PhantomData))
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Ok(Ipv6Entry(Member::read(map, S::CIDR_IPV6)?.0, PhantomData))
-            }
+            const STRING_ALLOWED: bool = $string;
+            const OPTIONAL: bool = $optional;
         }
-        deserializer.deserialize_any(V(PhantomData))
-    }
+    };
 }
 
-/// An element of the prefix-list array: `{prefixListId}`.
-struct PrefixListEntry<'de, S>(Str<'de>, PhantomData<S>);
+one_member!(Ipv4Member, CIDR_IP, string: true, optional: false);
+one_member!(Ipv6Member, CIDR_IPV6, string: true, optional: false);
+one_member!(PrefixListMember, PREFIX_LIST_ID, string: false, optional: false);
+one_member!(GroupPairMember, PAIR_GROUP_ID, string: false, optional: true);
 
-impl<'de, S: Spelling> Deserialize<'de> for PrefixListEntry<'de, S> {
+/// An array element read for one member of it (`{cidrIp}` → the CIDR
+/// text); a missing optional member reads as the empty string.
+struct Entry<'de, M>(Str<'de>, PhantomData<M>);
+
+impl<'de, M: OneMember> Deserialize<'de> for Entry<'de, M> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V<S>(PhantomData<S>);
-        impl<'de, S: Spelling> Visitor<'de> for V<S> {
-            type Value = PrefixListEntry<'de, S>;
+        struct V<M>(PhantomData<M>);
+        impl<'de, M: OneMember> Visitor<'de> for V<M> {
+            type Value = Entry<'de, M>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
+                if M::STRING_ALLOWED {
+                    write!(f, "an object with {} or a CIDR string", M::name())
+                } else {
+                    f.write_str("an object")
+                }
             }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-                Ok(PrefixListEntry(
-                    Member::read(map, S::PREFIX_LIST_ID)?.0,
-                    PhantomData,
-                ))
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                if !M::STRING_ALLOWED {
+                    return Err(E::invalid_type(de::Unexpected::Str(v), &self));
+                }
+                Ok(Entry(Str(v.into()), PhantomData))
             }
-        }
-        deserializer.deserialize_map(V(PhantomData))
-    }
-}
-
-/// An element of the group-reference array; only its group id is kept.
-struct GroupPair<S>(String, PhantomData<S>);
-
-impl<'de, S: Spelling> Deserialize<'de> for GroupPair<S> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V<S>(PhantomData<S>);
-        impl<'de, S: Spelling> Visitor<'de> for V<S> {
-            type Value = GroupPair<S>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object")
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if !M::STRING_ALLOWED {
+                    return Err(E::invalid_type(de::Unexpected::Str(v), &self));
+                }
+                Ok(Entry(Str(v.to_string().into()), PhantomData))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut id = String::new();
+                let mut found = None;
                 while let Some(key) = map.next_key::<Str>()? {
-                    if key.as_str() == S::PAIR_GROUP_ID {
-                        id = value::<_, Str>(&mut map)?
-                            .unwrap_or_default()
-                            .0
-                            .into_owned();
+                    if key.as_str() == M::name() {
+                        found = value::<_, Str>(&mut map)?;
                     } else {
                         map.next_value::<de::IgnoredAny>()?;
                     }
                 }
-                Ok(GroupPair(id, PhantomData))
+                match found {
+                    Some(text) => Ok(Entry(text, PhantomData)),
+                    None if M::OPTIONAL => Ok(Entry(Str::default(), PhantomData)),
+                    None => Err(de::Error::custom(format!("{} is missing", M::name()))),
+                }
             }
         }
-        deserializer.deserialize_map(V(PhantomData))
-    }
-}
-
-/// The one required string member of a small object (`cidrIp`, `prefixListId`).
-struct Member<'de>(Str<'de>);
-
-impl<'de> Member<'de> {
-    fn read<A: MapAccess<'de>>(mut map: A, name: &'static str) -> Result<Self, A::Error> {
-        let mut found = None;
-        while let Some(key) = map.next_key::<Str>()? {
-            if key.as_str() == name {
-                found = value::<_, Str>(&mut map)?;
-            } else {
-                map.next_value::<de::IgnoredAny>()?;
-            }
-        }
-        found
-            .map(Member)
-            .ok_or_else(|| de::Error::custom(format!("{name} is missing")))
+        deserializer.deserialize_any(V(PhantomData))
     }
 }
 
@@ -357,11 +309,7 @@ impl<'de, S: Spelling> Members<'de> for GroupRead<S> {
     }
 }
 
-impl<'de, S: Spelling> Deserialize<'de> for GroupRead<S> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(super::wire::MembersVisitor::default())
-    }
-}
+deserialize_members!({S: Spelling} GroupRead<S>);
 
 impl<S> GroupRead<S> {
     /// Tags read by the object around the group (a member both an item and

@@ -13,8 +13,8 @@
 use super::error::nested;
 use super::group::{Camel, GroupRead};
 use super::wire::{
-    from_json_text, value, Embedded, EmbeddedValue, Members, MembersVisitor, Owned, Seed, Status,
-    Str, Tags, Time,
+    deserialize_members, from_json_text, value, Embedded, EmbeddedValue, Members, Owned, Seed,
+    Status, Str, Tags, Time,
 };
 use crate::model::{
     ItemStatus, Resource, SecurityGroup, Usage, SECURITY_GROUP_TYPE, USE_PROVING_RELATIONSHIPS,
@@ -23,13 +23,35 @@ use serde::de::{self, Deserializer, MapAccess};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+/// What an item and an oversized notification's summary both say of the
+/// resource: its type, id, status and capture time.
+#[derive(Debug, Default)]
+pub struct ItemHead {
+    pub resource_type: Option<String>,
+    pub resource_id: Option<String>,
+    pub status: Option<ItemStatus>,
+    pub captured_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl<'de> Members<'de> for ItemHead {
+    fn member<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        match key {
+            "resourceType" => self.resource_type = value::<_, Str>(map)?.map(|s| s.0.into_owned()),
+            "resourceId" => self.resource_id = value::<_, Str>(map)?.map(|s| s.0.into_owned()),
+            "configurationItemStatus" => self.status = value::<_, Status>(map)?.map(|s| s.0),
+            "configurationItemCaptureTime" => {
+                self.captured_at = value::<_, Time>(map)?.map(|t| t.0)
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
 /// A configuration item as read, before its configuration is settled.
 #[derive(Default)]
 pub struct ItemRead<'de> {
-    resource_type: Option<String>,
-    resource_id: Option<String>,
-    status: Option<ItemStatus>,
-    captured_at: Option<chrono::DateTime<chrono::Utc>>,
+    head: ItemHead,
     configuration: Configuration<'de>,
     tags: Option<Tags>,
     /// Whether the item lists its relationships, and whether they prove use.
@@ -54,12 +76,13 @@ impl ItemRead<'_> {
     /// Whether the configuration must be read: a current security group in
     /// scope. `None` while the members that decide are still to come.
     fn needs_configuration(&self) -> Option<bool> {
-        let resource_type = self.resource_type.as_deref().unwrap_or(SECURITY_GROUP_TYPE);
-        let status_current = self
+        let head = &self.head;
+        let resource_type = head.resource_type.as_deref().unwrap_or(SECURITY_GROUP_TYPE);
+        let status_current = head
             .status
             .as_ref()
             .is_none_or(|s| *s == ItemStatus::Current);
-        let decided = self.resource_type.is_some() && self.status.is_some();
+        let decided = head.resource_type.is_some() && head.status.is_some();
         let needed =
             resource_type == SECURITY_GROUP_TYPE && status_current && !self.event_left_scope;
         (decided || !needed).then_some(needed)
@@ -68,13 +91,10 @@ impl ItemRead<'_> {
 
 impl<'de> Members<'de> for ItemRead<'de> {
     fn member<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        if self.head.member(key, map)? {
+            return Ok(true);
+        }
         match key {
-            "resourceType" => self.resource_type = value::<_, Str>(map)?.map(|s| s.0.into_owned()),
-            "resourceId" => self.resource_id = value::<_, Str>(map)?.map(|s| s.0.into_owned()),
-            "configurationItemStatus" => self.status = value::<_, Status>(map)?.map(|s| s.0),
-            "configurationItemCaptureTime" => {
-                self.captured_at = value::<_, Time>(map)?.map(|t| t.0)
-            }
             "configuration" => {
                 self.configuration = match self.needs_configuration() {
                     Some(false) => {
@@ -140,11 +160,7 @@ impl<'de> Members<'de> for Relationship {
     }
 }
 
-impl<'de> Deserialize<'de> for Relationship {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(MembersVisitor::default())
-    }
-}
+deserialize_members!({} Relationship);
 
 impl ItemRead<'_> {
     /// Tags read by the object around the item.
@@ -191,21 +207,22 @@ impl ItemRead<'_> {
             }
             group
         });
-        let resource_id = match (self.resource_id, &group) {
+        let head = self.head;
+        let resource_id = match (head.resource_id, &group) {
             (Some(id), _) => id,
             (None, Some(group)) => group.group_id.clone(),
             (None, None) => return Err(E::custom("resourceId is missing")),
         };
         Ok(Resource {
-            resource_type: match self.resource_type {
+            resource_type: match head.resource_type {
                 None => SECURITY_GROUP_TYPE.into(),
                 Some(t) if t == SECURITY_GROUP_TYPE => SECURITY_GROUP_TYPE.into(),
                 Some(t) => t.into(),
             },
             resource_id,
-            status: self.status.unwrap_or(ItemStatus::Current),
+            status: head.status.unwrap_or(ItemStatus::Current),
             event_left_scope: self.event_left_scope,
-            captured_at: self.captured_at,
+            captured_at: head.captured_at,
             group,
         })
     }
@@ -281,10 +298,12 @@ impl TryFrom<ItemFields<'_>> for Resource {
             None => None,
         };
         let item = ItemRead {
-            resource_type: fields.resource_type.map(str::to_string),
-            resource_id: fields.resource_id.map(str::to_string),
-            status,
-            captured_at: fields.captured_at,
+            head: ItemHead {
+                resource_type: fields.resource_type.map(str::to_string),
+                resource_id: fields.resource_id.map(str::to_string),
+                status,
+                captured_at: fields.captured_at,
+            },
             configuration: fields
                 .configuration
                 .map_or(Configuration::Missing, Configuration::Text),

@@ -43,6 +43,7 @@ use item::{ItemRead, ItemSeed};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use std::fmt;
+use wire::deserialize_members;
 use wire::{value, Embedded, Members, Seed, Str, Tags};
 
 /// What an input holds but cannot be evaluated from it alone.
@@ -482,8 +483,4 @@ impl<'de> Members<'de> for UnprocessedKey {
     }
 }
 
-impl<'de> Deserialize<'de> for UnprocessedKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(wire::MembersVisitor::default())
-    }
-}
+deserialize_members!({} UnprocessedKey);

@@ -2,7 +2,7 @@
 //! groups network interfaces list, so that offline `evaluate` can tell a
 //! group used from an unused one (SPEC §7).
 
-use super::wire::{value, Members, MembersVisitor, Str};
+use super::wire::{deserialize_members, value, Members, MembersVisitor, Str};
 use super::ReadError;
 use crate::model::GroupsInUse;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
@@ -91,11 +91,7 @@ impl<'de> Members<'de> for Interface {
     }
 }
 
-impl<'de> Deserialize<'de> for Interface {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(MembersVisitor::default())
-    }
-}
+deserialize_members!({} Interface);
 
 /// `{"GroupId": …}`.
 #[derive(Default)]
@@ -119,8 +115,4 @@ impl<'de> Members<'de> for GroupRef {
     }
 }
 
-impl<'de> Deserialize<'de> for GroupRef {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(MembersVisitor::default())
-    }
-}
+deserialize_members!({} GroupRef);

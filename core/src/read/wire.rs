@@ -86,14 +86,15 @@ impl<'de, T: Members<'de>> Visitor<'de> for MembersVisitor<T> {
 
 /// Implements `Deserialize` for a [`Members`] type.
 macro_rules! deserialize_members {
-    ($($ty:tt)*) => {
-        impl<'de> serde::Deserialize<'de> for $($ty)* {
+    ({$($bounds:tt)*} $($ty:tt)*) => {
+        impl<'de, $($bounds)*> serde::Deserialize<'de> for $($ty)* {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
                 deserializer.deserialize_map($crate::read::wire::MembersVisitor::default())
             }
         }
     };
 }
+pub(crate) use deserialize_members;
 
 /// Reads the next member value; `null` reads as `None` (AWS omits and nulls
 /// interchangeably).
@@ -397,7 +398,7 @@ impl<'de> Members<'de> for Tag {
         }
     }
 }
-deserialize_members!(Tag);
+deserialize_members!({} Tag);
 
 /// An object, or a string holding the JSON text of one (Config
 /// double-encodes `configuration`, `invokingEvent` and query results), read

@@ -5,6 +5,7 @@ use crate::args::ScanArgs;
 use crate::options::parse_parameters_option;
 use crate::{CliError, Produced};
 use sg_egress_core::report::Place;
+use sg_egress_rule::handler::sweep::list_left_out;
 use std::io::Write;
 
 /// What `scan`'s options ask for.
@@ -60,12 +61,7 @@ pub fn scan(args: &ScanArgs, stderr: &mut dyn Write) -> Result<Produced, CliErro
         format!(
             "{} groups could not be evaluated: {}",
             scanned.left_out.len(),
-            scanned
-                .left_out
-                .iter()
-                .map(|(id, why)| format!("{id} ({why})"))
-                .collect::<Vec<_>>()
-                .join("; ")
+            list_left_out(&scanned.left_out)
         )
     });
     let places = spans_places.then(|| {
