@@ -17,6 +17,7 @@ pub mod model;
 pub mod params;
 pub mod read;
 pub mod remediation;
+pub mod templates;
 pub mod report;
 pub mod verdict;
 

@@ -21,6 +21,44 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Evaluate every group of a live account and region (DescribeSecurityGroups)
     Scan(ScanArgs),
+    /// Check CloudFormation templates (JSON, YAML), CDK cloud assemblies
+    /// (cdk.out) and Terraform plans (terraform show -json) before deployment
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CheckOutput {
+    /// One line per group, for people
+    Table,
+    /// A JSON array of results
+    Json,
+    /// SARIF 2.1.0, for code scanning (GitHub and others)
+    Sarif,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The rule's InputParameters as a JSON object, or @FILE holding one
+    /// (the exemptions and CheckIpv6 apply as at run time)
+    #[arg(long, value_name = "JSON")]
+    pub parameters: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    pub output: CheckOutput,
+    /// Exit 1 when a group is UNDETERMINED too (open in some deployments)
+    #[arg(long)]
+    pub strict: bool,
+    /// A template parameter's value, KEY=VALUE (repeatable; wins over the
+    /// file and over the template's Default)
+    #[arg(long = "template-parameter", value_name = "KEY=VALUE")]
+    pub template_parameter: Vec<String>,
+    /// Template parameter values: a JSON object {"Key": "Value"}, or the
+    /// CloudFormation CLI's list [{"ParameterKey": …, "ParameterValue": …}]
+    #[arg(long = "template-parameters", value_name = "FILE")]
+    pub template_parameters: Option<PathBuf>,
+    /// Templates, plans, cdk.out directories, or directories to search
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

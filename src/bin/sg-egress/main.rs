@@ -4,6 +4,7 @@
 //! input or bad parameters (the reason on stderr, nothing on stdout).
 
 mod args;
+mod check;
 mod evaluate;
 mod options;
 #[cfg(feature = "aws")]
@@ -60,19 +61,27 @@ fn main() -> ExitCode {
 
 /// Runs the command: produce, then print, then say what the status is.
 fn run(cli: Cli, stderr: &mut dyn Write) -> Result<u8, CliError> {
-    let (produced, format) = match cli.command {
+    match cli.command {
+        Command::Check(args) => run_check(&args, stderr),
         Command::Evaluate(args) => {
-            let evaluated =
-                evaluate::evaluate_inputs(&args, &mut std::io::stdin().lock(), chrono::Utc::now())?;
+            let evaluated = evaluate::evaluate_inputs(
+                &args,
+                &mut std::io::stdin().lock(),
+                chrono::Utc::now(),
+            )?;
             let produced = Produced {
                 evaluations: evaluated.evaluations,
                 notes: evaluated.notes,
                 ..Produced::default()
             };
-            (produced, args.common.output)
+            finish(produced, args.common.output, stderr)
         }
-        Command::Scan(args) => (scan(&args, stderr)?, args.common.output),
-    };
+        Command::Scan(args) => finish(scan(&args, stderr)?, args.common.output, stderr),
+    }
+}
+
+/// Prints what `evaluate` or `scan` produced, its notes, and the status.
+fn finish(produced: Produced, format: OutputFormat, stderr: &mut dyn Write) -> Result<u8, CliError> {
     print(&produced, format)?;
     for note in &produced.notes {
         let _ = writeln!(stderr, "sg-egress: note: {note}");
@@ -85,6 +94,28 @@ fn run(cli: Cli, stderr: &mut dyn Write) -> Result<u8, CliError> {
         .iter()
         .any(|e| e.compliance_type == Compliance::NonCompliant);
     Ok(if any_open {
+        EXIT_NON_COMPLIANT
+    } else {
+        EXIT_COMPLIANT
+    })
+}
+
+/// `check`: templates and plans; exit 1 on NON_COMPLIANT (and, with
+/// `--strict`, UNDETERMINED).
+fn run_check(args: &args::CheckArgs, stderr: &mut dyn Write) -> Result<u8, CliError> {
+    use sg_egress_core::templates::Outcome;
+    let checked = check::check(args)?;
+    let stdout = std::io::stdout();
+    let color = stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    check::print(&checked, args.output, color, &mut out)
+        .and_then(|()| out.flush())
+        .map_err(|e| CliError(format!("cannot write the output: {e}")))?;
+    for note in &checked.notes {
+        let _ = writeln!(stderr, "sg-egress: note: {note}");
+    }
+    let failing = |o: Outcome| o == Outcome::NonCompliant || (args.strict && o == Outcome::Undetermined);
+    Ok(if checked.results.iter().any(|r| failing(r.result.outcome)) {
         EXIT_NON_COMPLIANT
     } else {
         EXIT_COMPLIANT

@@ -1,0 +1,786 @@
+//! CloudFormation templates (and CDK's output) into groups at their widest
+//! and narrowest (SPEC_TEMPLATES §2-3).
+//!
+//! A group's egress is its `SecurityGroupEgress` list when present and not
+//! empty; otherwise the implicit default CloudFormation adds (`-1` to
+//! `0.0.0.0/0`); plus every standalone `AWS::EC2::SecurityGroupEgress` that
+//! names it by `Ref` or `Fn::GetAtt`. A standalone rule that names a group
+//! outside the template is judged on its own.
+
+use super::node::{Node, TemplateError};
+use super::resolve::{Kind as V, ParameterValue, Resolver, V as Resolved};
+use super::{decide, Bound, Bounds, CheckOptions, CheckResult, Kind, Outcome};
+use crate::cidr::Cidr;
+use crate::model::{CidrDestination, EgressPermission, KnownPrefixLists, Protocol, SecurityGroup, Usage};
+use std::collections::BTreeMap;
+
+pub const GROUP_TYPE: &str = "AWS::EC2::SecurityGroup";
+pub const EGRESS_TYPE: &str = "AWS::EC2::SecurityGroupEgress";
+const PREFIX_LIST_TYPE: &str = "AWS::EC2::PrefixList";
+const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
+
+/// At most this many assignments of parameters with `AllowedValues` are
+/// tried; past it, the rest are unknown.
+const MAX_ASSIGNMENTS: usize = 64;
+
+/// Whether a document is a CloudFormation template.
+pub fn is_template(root: &Node) -> bool {
+    root.get("Resources").is_some_and(|r| matches!(r.value, super::node::Value::Map(_)))
+        || root.get("AWSTemplateFormatVersion").is_some()
+}
+
+/// What checking a template found: a result per group and unlinked rule,
+/// and the nested stacks' template files it names (CDK's
+/// `aws:asset:path`), to be checked as templates of their own.
+#[derive(Debug, Default)]
+pub struct TemplateCheck {
+    pub results: Vec<CheckResult>,
+    pub nested_templates: Vec<String>,
+}
+
+/// Checks one template.
+pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateCheck, TemplateError> {
+    let resources = root.get("Resources").map(Node::members).unwrap_or_default();
+    let mut check = TemplateCheck::default();
+    for (_, resource) in resources {
+        if type_of(resource) == Some(STACK_TYPE) {
+            if let Some(path) = resource
+                .get("Metadata")
+                .and_then(|m| m.get("aws:asset:path"))
+                .and_then(Node::as_str)
+            {
+                check.nested_templates.push(path.to_string());
+            }
+        }
+    }
+    if let Some(transform) = root.get("Transform") {
+        let names: Vec<String> = match transform.elements() {
+            Some(items) => items.iter().filter_map(Node::scalar_text).collect(),
+            None => transform.scalar_text().into_iter().collect(),
+        };
+        let names = if names.is_empty() {
+            "a transform".to_string()
+        } else {
+            names.join(", ")
+        };
+        for (key, resource) in resources {
+            let kind = type_of(resource);
+            if kind == Some(GROUP_TYPE) || kind == Some(EGRESS_TYPE) {
+                check.results.push(CheckResult {
+                    resource: key.text.clone(),
+                    resource_type: kind.unwrap_or_default().to_string(),
+                    construct_path: construct_path(resource),
+                    outcome: Outcome::NotEvaluated,
+                    kind: Kind::NotEvaluated,
+                    annotation: Some(format!(
+                        "not evaluated: the template has Transform {names}, so its groups are known only after the transform runs (check the processed template)"
+                    )),
+                    exemption: None,
+                    line: key.line,
+                    related_lines: Vec::new(),
+                });
+            }
+        }
+        return Ok(check);
+    }
+    let assignments = assignments(root, &options.template_parameters);
+    // Every group's bounds under each assignment, then one decision each.
+    let mut per_resource: BTreeMap<usize, Vec<Bounds>> = BTreeMap::new();
+    let mut prefix_lists = KnownPrefixLists::new();
+    for parameters in &assignments {
+        let template = Template::new(root, parameters.clone());
+        prefix_lists = template.prefix_lists()?;
+        for (index, (key, resource)) in resources.iter().enumerate() {
+            let bounds = match type_of(resource) {
+                Some(GROUP_TYPE) => template.group(key, resource, options)?,
+                Some(EGRESS_TYPE) if template.linked_group(resource).is_none() => {
+                    template.unlinked_rule(key, resource)?
+                }
+                _ => None,
+            };
+            if let Some(bounds) = bounds {
+                per_resource.entry(index).or_default().push(bounds);
+            }
+        }
+    }
+    for bounds in per_resource.values() {
+        check.results.push(decide(bounds, &prefix_lists, options));
+    }
+    Ok(check)
+}
+
+fn type_of(resource: &Node) -> Option<&str> {
+    resource.get("Type").and_then(Node::as_str)
+}
+
+fn construct_path(resource: &Node) -> Option<String> {
+    resource
+        .get("Metadata")
+        .and_then(|m| m.get("aws:cdk:path"))
+        .and_then(Node::as_str)
+        .map(str::to_string)
+}
+
+/// The parameters' values for each evaluation: given values win; else the
+/// default (assumed, and said); else each allowed value in turn; else
+/// unknown. SSM parameter types are unknown (their default names a
+/// parameter, not a value).
+fn assignments(
+    root: &Node,
+    given: &BTreeMap<String, String>,
+) -> Vec<BTreeMap<String, ParameterValue>> {
+    let mut fixed = BTreeMap::new();
+    let mut enumerated: Vec<(String, Vec<String>)> = Vec::new();
+    for (key, declaration) in root.get("Parameters").map(Node::members).unwrap_or_default() {
+        let name = key.text.clone();
+        let kind = declaration.get("Type").and_then(Node::as_str).unwrap_or("String");
+        let value = if let Some(value) = given.get(&name) {
+            ParameterValue::Given(value.clone())
+        } else if kind.starts_with("AWS::SSM::Parameter::Value<") {
+            ParameterValue::Unknown("an SSM parameter, resolved at deployment".to_string())
+        } else if let Some(default) = declaration.get("Default").and_then(Node::scalar_text) {
+            ParameterValue::Default(default)
+        } else if let Some(allowed) = declaration.get("AllowedValues").and_then(Node::elements) {
+            enumerated.push((name, allowed.iter().filter_map(Node::scalar_text).collect()));
+            continue;
+        } else {
+            ParameterValue::Unknown("no value, no default".to_string())
+        };
+        fixed.insert(name, value);
+    }
+    let mut out = vec![fixed];
+    for (name, values) in enumerated {
+        if values.is_empty() || out.len() * values.len() > MAX_ASSIGNMENTS {
+            for assignment in &mut out {
+                assignment.insert(
+                    name.clone(),
+                    ParameterValue::Unknown(format!("one of {} allowed values", values.len())),
+                );
+            }
+            continue;
+        }
+        out = out
+            .into_iter()
+            .flat_map(|assignment| {
+                let name = &name;
+                values.iter().map(move |value| {
+                    let mut next = assignment.clone();
+                    next.insert(name.clone(), ParameterValue::Given(value.clone()));
+                    next
+                })
+            })
+            .collect();
+    }
+    out
+}
+
+/// One evaluation of a template under one assignment of its parameters.
+struct Template<'t> {
+    root: &'t Node,
+    parameters: BTreeMap<String, ParameterValue>,
+}
+
+/// A rule of a group, as written: where, its resolved properties, and
+/// whether it exists only under a condition not known until deployment.
+struct Candidate {
+    line: u32,
+    rule: Resolved,
+    conditional: bool,
+}
+
+/// What a group's own `SecurityGroupEgress` says.
+struct Inline {
+    candidates: Vec<Candidate>,
+    /// The list is (or may be) absent or empty: the implicit default.
+    default: Presence,
+    unknowns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Presence {
+    No,
+    Maybe,
+    Yes,
+}
+
+impl<'t> Template<'t> {
+    fn new(root: &'t Node, parameters: BTreeMap<String, ParameterValue>) -> Self {
+        Template { root, parameters }
+    }
+
+    fn resolver(&self) -> Resolver<'t> {
+        Resolver::new(self.root, self.parameters.clone())
+    }
+
+    fn resources(&self) -> &'t [(super::node::Key, Node)] {
+        self.root.get("Resources").map(Node::members).unwrap_or_default()
+    }
+
+    fn resource(&self, name: &str) -> Option<&'t Node> {
+        self.root.get("Resources").and_then(|r| r.get(name))
+    }
+
+    /// The entries of the prefix lists defined in the template, by logical id.
+    fn prefix_lists(&self) -> Result<KnownPrefixLists, TemplateError> {
+        let mut lists = KnownPrefixLists::new();
+        let resolver = self.resolver();
+        for (key, resource) in self.resources() {
+            if type_of(resource) != Some(PREFIX_LIST_TYPE) {
+                continue;
+            }
+            let Some(entries) = resource.get("Properties").and_then(|p| p.get("Entries")) else {
+                continue;
+            };
+            let resolved = resolver.resolve(entries);
+            let V::List(items) = &resolved.kind else { continue };
+            let cidrs: Option<Vec<String>> = items
+                .iter()
+                .map(|e| e.get("Cidr").and_then(Resolved::text).map(str::to_string))
+                .collect();
+            // A list whose entries are not all known stays restricted.
+            if let Some(cidrs) = cidrs {
+                lists
+                    .insert(&key.text, &cidrs)
+                    .map_err(|m| TemplateError::new(entries.line, m))?;
+            }
+        }
+        Ok(lists)
+    }
+
+    /// The group a standalone egress names by `Ref` or `Fn::GetAtt … GroupId`
+    /// when it is a group of this template.
+    fn linked_group(&self, resource: &Node) -> Option<&'t str> {
+        let id = resource.get("Properties")?.get("GroupId")?;
+        let (name, argument) = id.function()?;
+        let target = match name {
+            "Ref" => argument.as_str()?,
+            "Fn::GetAtt" => match argument.elements()? {
+                [target, attribute] if attribute.as_str() == Some("GroupId") => target.as_str()?,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let (key, group) = self
+            .resources()
+            .iter()
+            .find(|(k, _)| k.text == target)?;
+        (type_of(group) == Some(GROUP_TYPE)).then_some(key.text.as_str())
+    }
+
+    /// A resource's own condition: `None` when not known until deployment.
+    fn exists(&self, resource: &Node, resolver: &Resolver) -> Option<bool> {
+        match resource.get("Condition").and_then(Node::as_str) {
+            None => Some(true),
+            Some(name) => resolver.condition(name),
+        }
+    }
+
+    /// A group's bounds (`None` when its condition is false).
+    fn group(
+        &self,
+        key: &super::node::Key,
+        resource: &Node,
+        options: &CheckOptions,
+    ) -> Result<Option<Bounds>, TemplateError> {
+        let resolver = self.resolver();
+        let exists = self.exists(resource, &resolver);
+        if exists == Some(false) {
+            return Ok(None);
+        }
+        let properties = resource.get("Properties");
+        let mut unknowns = Vec::new();
+        let inline = self.inline(properties, &resolver);
+        unknowns.extend(inline.unknowns.iter().cloned());
+        let mut candidates = inline.candidates;
+        let mut linked = 0;
+        for (_, other) in self.resources() {
+            if type_of(other) != Some(EGRESS_TYPE) || self.linked_group(other) != Some(key.text.as_str()) {
+                continue;
+            }
+            let condition = self.exists(other, &resolver);
+            if condition == Some(false) {
+                continue;
+            }
+            linked += 1;
+            let line = other.key("Properties").map_or(key.line, |k| k.line);
+            let rule = other
+                .get("Properties")
+                .map(|p| resolver.resolve(p))
+                .unwrap_or(Resolved { line, kind: V::Map(Vec::new()) });
+            candidates.push(Candidate {
+                line,
+                rule,
+                conditional: condition.is_none(),
+            });
+        }
+        let default = match (inline.default, linked) {
+            (Presence::No, _) => Presence::No,
+            (_, n) if n > 0 => {
+                unknowns.push("the implicit default egress may remain beside the standalone rules".to_string());
+                Presence::Maybe
+            }
+            (presence, _) => presence,
+        };
+        if exists.is_none() {
+            unknowns.push(format!(
+                "Condition {} (not known until deployment)",
+                resource.get("Condition").and_then(Node::as_str).unwrap_or("?")
+            ));
+        }
+        let widest = self.bound(key, properties, &candidates, default != Presence::No, Width::Widest, &resolver, options, &mut unknowns)?;
+        let narrowest = if exists.is_none() {
+            None
+        } else {
+            Some(self.bound(key, properties, &candidates, default == Presence::Yes, Width::Narrowest, &resolver, options, &mut unknowns)?)
+        };
+        let defaults = resolver
+            .defaults_used
+            .borrow()
+            .iter()
+            .filter_map(|name| match self.parameters.get(name) {
+                Some(ParameterValue::Default(v)) => Some((name.clone(), v.clone())),
+                _ => None,
+            })
+            .collect();
+        Ok(Some(Bounds {
+            resource: key.text.clone(),
+            resource_type: GROUP_TYPE.to_string(),
+            construct_path: construct_path(resource),
+            line: key.line,
+            widest: Some(widest),
+            narrowest,
+            unknowns,
+            defaults,
+        }))
+    }
+
+    /// A standalone rule that names a group outside the template, judged as
+    /// a one-rule group named by its logical id.
+    fn unlinked_rule(&self, key: &super::node::Key, resource: &Node) -> Result<Option<Bounds>, TemplateError> {
+        let resolver = self.resolver();
+        let exists = self.exists(resource, &resolver);
+        if exists == Some(false) {
+            return Ok(None);
+        }
+        let line = resource.key("Properties").map_or(key.line, |k| k.line);
+        let rule = resource
+            .get("Properties")
+            .map(|p| resolver.resolve(p))
+            .unwrap_or(Resolved { line, kind: V::Map(Vec::new()) });
+        let group_id = rule
+            .get("GroupId")
+            .and_then(Resolved::text)
+            .unwrap_or(&key.text)
+            .to_string();
+        let mut unknowns = Vec::new();
+        let candidate = [Candidate {
+            line,
+            rule,
+            conditional: exists.is_none(),
+        }];
+        let make = |width: Width, unknowns: &mut Vec<String>| -> Result<Bound, TemplateError> {
+            let mut bound = Bound {
+                group: SecurityGroup {
+                    group_id: group_id.clone(),
+                    vpc_id: None,
+                    tags: BTreeMap::new(),
+                    usage: Usage::Unknown,
+                    egress: Vec::new(),
+                },
+                lines: Vec::new(),
+                implicit_default: None,
+            };
+            add_rules(&mut bound, &candidate, width, self, &resolver, unknowns)?;
+            Ok(bound)
+        };
+        let widest = make(Width::Widest, &mut unknowns)?;
+        let narrowest = if exists.is_none() {
+            None
+        } else {
+            Some(make(Width::Narrowest, &mut unknowns)?)
+        };
+        Ok(Some(Bounds {
+            resource: key.text.clone(),
+            resource_type: EGRESS_TYPE.to_string(),
+            construct_path: construct_path(resource),
+            line,
+            widest: Some(widest),
+            narrowest,
+            unknowns,
+            defaults: Vec::new(),
+        }))
+    }
+
+    /// What the group's own `SecurityGroupEgress` holds.
+    fn inline(&self, properties: Option<&Node>, resolver: &Resolver) -> Inline {
+        let mut inline = Inline {
+            candidates: Vec::new(),
+            default: Presence::No,
+            unknowns: Vec::new(),
+        };
+        let Some(list) = properties.and_then(|p| p.get("SecurityGroupEgress")) else {
+            inline.default = Presence::Yes;
+            return inline;
+        };
+        // Item by item where the list is written out, for each item's line.
+        let items: Vec<(u32, Resolved)> = match list.elements() {
+            Some(items) => items.iter().map(|i| (i.line, resolver.resolve(i))).collect(),
+            None => {
+                let resolved = resolver.resolve(list);
+                match resolved.kind {
+                    V::NoValue | V::Null => {
+                        inline.default = Presence::Yes;
+                        return inline;
+                    }
+                    V::List(items) => items.into_iter().map(|i| (i.line, i)).collect(),
+                    V::Choice(alternatives) => {
+                        inline.unknowns.push(format!(
+                            "SecurityGroupEgress at line {} (Fn::If on a condition not known until deployment)",
+                            list.line
+                        ));
+                        for alternative in alternatives {
+                            match alternative.kind {
+                                V::NoValue | V::Null => inline.default = Presence::Maybe,
+                                V::List(items) if items.is_empty() => inline.default = Presence::Maybe,
+                                V::List(items) => inline.candidates.extend(items.into_iter().map(|rule| Candidate {
+                                    line: list.line,
+                                    rule,
+                                    conditional: true,
+                                })),
+                                _ => inline.candidates.push(Candidate {
+                                    line: list.line,
+                                    rule: alternative,
+                                    conditional: true,
+                                }),
+                            }
+                        }
+                        return inline;
+                    }
+                    V::Unknown(why) => {
+                        inline.unknowns.push(format!("SecurityGroupEgress = {why}"));
+                        inline.candidates.push(Candidate {
+                            line: list.line,
+                            rule: Resolved {
+                                line: list.line,
+                                kind: V::Unknown(why),
+                            },
+                            conditional: true,
+                        });
+                        return inline;
+                    }
+                    _ => Vec::new(),
+                }
+            }
+        };
+        let items: Vec<(u32, Resolved)> = items.into_iter().filter(|(_, v)| v.kind != V::NoValue).collect();
+        if items.is_empty() {
+            inline.default = Presence::Yes;
+        }
+        for (line, item) in items {
+            match item.kind {
+                V::Choice(alternatives) => {
+                    for alternative in alternatives {
+                        if alternative.kind != V::NoValue {
+                            inline.candidates.push(Candidate {
+                                line,
+                                rule: alternative,
+                                conditional: true,
+                            });
+                        }
+                    }
+                }
+                _ => inline.candidates.push(Candidate {
+                    line,
+                    rule: item,
+                    conditional: false,
+                }),
+            }
+        }
+        inline
+    }
+
+    /// The group at one bound.
+    #[allow(clippy::too_many_arguments)]
+    fn bound(
+        &self,
+        key: &super::node::Key,
+        properties: Option<&Node>,
+        candidates: &[Candidate],
+        default: bool,
+        width: Width,
+        resolver: &Resolver,
+        options: &CheckOptions,
+        unknowns: &mut Vec<String>,
+    ) -> Result<Bound, TemplateError> {
+        let resolved = properties.map(|p| resolver.resolve(p));
+        let mut group = SecurityGroup {
+            group_id: key.text.clone(),
+            vpc_id: None,
+            tags: BTreeMap::new(),
+            usage: Usage::Unknown,
+            egress: Vec::new(),
+        };
+        if let Some(properties) = &resolved {
+            match properties.get("VpcId").map(|v| &v.kind) {
+                Some(V::Scalar { text, .. }) => group.vpc_id = Some(text.clone()),
+                Some(V::Unknown(_)) | Some(V::Choice(_)) if width == Width::Narrowest => {
+                    // At its narrowest an unknown VPC is an exempt one.
+                    group.vpc_id = options.parameters.exempt_vpc_ids.iter().next().cloned();
+                }
+                Some(V::Unknown(why)) => unknowns.push(format!("VpcId = {why}")),
+                _ => {}
+            }
+            tags(properties.get("Tags"), width, options, &mut group, unknowns);
+        }
+        let mut bound = Bound {
+            group,
+            lines: Vec::new(),
+            implicit_default: None,
+        };
+        if default {
+            let block = Cidr::parse("0.0.0.0/0").expect("the whole IPv4 space");
+            let mut permission = EgressPermission::new(Protocol::All, None, None).expect("no ports");
+            permission.cidrs.push(CidrDestination {
+                text: "0.0.0.0/0 (implicit default egress)".to_string(),
+                block: Some(block),
+            });
+            bound.implicit_default = Some(bound.group.egress.len());
+            bound.group.egress.push(permission);
+            bound.lines.push(key.line);
+        }
+        add_rules(&mut bound, candidates, width, self, resolver, unknowns)?;
+        Ok(bound)
+    }
+}
+
+/// Which bound a group is built at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Width {
+    Widest,
+    Narrowest,
+}
+
+/// The exemption tag and the others: an unknown value exempts at the
+/// narrowest and not at the widest.
+fn tags(
+    tags: Option<&Resolved>,
+    width: Width,
+    options: &CheckOptions,
+    group: &mut SecurityGroup,
+    unknowns: &mut Vec<String>,
+) {
+    const UNKNOWN: &str = "(not known until deployment)";
+    let exempt_key = options.parameters.exempt_tag_key.as_deref();
+    match tags.map(|t| &t.kind) {
+        Some(V::List(items)) => {
+            for item in items {
+                let (Some(key), value) = (item.get("Key").and_then(Resolved::text), item.get("Value")) else {
+                    continue;
+                };
+                match value.map(|v| &v.kind) {
+                    Some(V::Scalar { text, .. }) => {
+                        group.tags.insert(key.to_string(), text.clone());
+                    }
+                    Some(V::Unknown(why)) if Some(key) == exempt_key => {
+                        unknowns.push(format!("tag {key} = {why}"));
+                        if width == Width::Narrowest {
+                            group.tags.insert(key.to_string(), UNKNOWN.to_string());
+                        }
+                    }
+                    Some(V::Choice(_)) if Some(key) == exempt_key => {
+                        unknowns.push(format!("tag {key} (Fn::If on a condition not known until deployment)"));
+                        if width == Width::Narrowest {
+                            group.tags.insert(key.to_string(), UNKNOWN.to_string());
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Some(V::Unknown(_)) | Some(V::Choice(_)) if exempt_key.is_some() => {
+            if width == Width::Narrowest {
+                group.tags.insert(exempt_key.unwrap_or_default().to_string(), UNKNOWN.to_string());
+            }
+            unknowns.push("Tags (not known until deployment)".to_string());
+        }
+        _ => {}
+    }
+}
+
+/// Adds each candidate rule's permissions at the bound.
+fn add_rules(
+    bound: &mut Bound,
+    candidates: &[Candidate],
+    width: Width,
+    template: &Template,
+    resolver: &Resolver,
+    unknowns: &mut Vec<String>,
+) -> Result<(), TemplateError> {
+    for candidate in candidates {
+        if candidate.conditional && width == Width::Narrowest {
+            continue;
+        }
+        for permission in permissions(candidate, width, template, resolver, unknowns)? {
+            bound.group.egress.push(permission);
+            bound.lines.push(candidate.line);
+        }
+    }
+    Ok(())
+}
+
+/// The alternatives of a property at a bound: every alternative at the
+/// widest (an unknown as `widest`), a single known value at the narrowest
+/// (none otherwise).
+fn alternatives(
+    value: Option<&Resolved>,
+    name: &str,
+    width: Width,
+    widest: Option<&str>,
+    unknowns: &mut Vec<String>,
+) -> Option<Vec<Option<String>>> {
+    let Some(value) = value else {
+        return Some(vec![None]);
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![value];
+    let mut single = true;
+    while let Some(v) = stack.pop() {
+        match &v.kind {
+            V::Scalar { text, plain } => out.push(Some(if *plain {
+                super::node::yaml11_integer(text)
+                    .map(|n| n.to_string())
+                    .filter(|_| name.ends_with("Port") || name == "IpProtocol")
+                    .unwrap_or_else(|| text.clone())
+            } else {
+                text.clone()
+            })),
+            V::NoValue | V::Null => out.push(None),
+            V::Choice(alternatives) => {
+                single = false;
+                unknowns.push(format!("{name} at line {} (Fn::If on a condition not known until deployment)", v.line));
+                stack.extend(alternatives.iter());
+            }
+            V::Unknown(why) => {
+                single = false;
+                unknowns.push(format!("{name} = {why}"));
+                out.push(widest.map(str::to_string));
+            }
+            V::List(_) | V::Map(_) => {
+                single = false;
+                out.push(widest.map(str::to_string));
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    match width {
+        Width::Widest => Some(out),
+        Width::Narrowest if single || out.len() == 1 => Some(out),
+        Width::Narrowest => None,
+    }
+}
+
+/// One rule's permissions at a bound.
+fn permissions(
+    candidate: &Candidate,
+    width: Width,
+    template: &Template,
+    resolver: &Resolver,
+    unknowns: &mut Vec<String>,
+) -> Result<Vec<EgressPermission>, TemplateError> {
+    let rule = &candidate.rule;
+    let line = candidate.line;
+    if let V::Unknown(_) = rule.kind {
+        // A rule not known at all: all traffic anywhere at the widest.
+        if width == Width::Narrowest {
+            return Ok(Vec::new());
+        }
+        let mut permission = EgressPermission::new(Protocol::All, None, None).expect("no ports");
+        permission.add_cidr("0.0.0.0/0");
+        permission.add_cidr("::/0");
+        return Ok(vec![permission]);
+    }
+    let get = |name: &str| rule.get(name);
+    let Some(protocols) = alternatives(get("IpProtocol"), "IpProtocol", width, Some("-1"), unknowns) else {
+        return Ok(Vec::new());
+    };
+    let Some(froms) = alternatives(get("FromPort"), "FromPort", width, Some("-1"), unknowns) else {
+        return Ok(Vec::new());
+    };
+    let Some(tos) = alternatives(get("ToPort"), "ToPort", width, Some("-1"), unknowns) else {
+        return Ok(Vec::new());
+    };
+    let mut destinations: Vec<String> = Vec::new();
+    for (name, widest) in [("CidrIp", "0.0.0.0/0"), ("CidrIpv6", "::/0")] {
+        if let Some(values) = alternatives(get(name), name, width, Some(widest), unknowns) {
+            destinations.extend(values.into_iter().flatten());
+        }
+    }
+    let prefix_list = get("DestinationPrefixListId").map(|_| prefix_list_id(candidate, template, resolver));
+    let group_reference = get("DestinationSecurityGroupId").map(|v| v.text().unwrap_or("(a group)").to_string());
+    if destinations.is_empty() && prefix_list.is_none() && group_reference.is_none() {
+        // A rule with no destination is no rule.
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for protocol in &protocols {
+        let text = protocol.as_deref().ok_or_else(|| TemplateError::new(line, "IpProtocol is missing"))?;
+        let protocol: Protocol = text
+            .parse()
+            .map_err(|e| TemplateError::new(line, format!("IpProtocol: {e}")))?;
+        for from in &froms {
+            for to in &tos {
+                let port = |p: &Option<String>, name: &str| -> Result<Option<i64>, TemplateError> {
+                    p.as_deref()
+                        .map(|t| {
+                            t.trim().parse::<i64>().or_else(|_| t.trim().parse::<f64>().map(|f| f as i64)).map_err(|_| {
+                                TemplateError::new(line, format!("{name}: {t:?} is not a port"))
+                            })
+                        })
+                        .transpose()
+                };
+                let mut permission = EgressPermission::new(protocol, port(from, "FromPort")?, port(to, "ToPort")?)
+                    .map_err(|e| TemplateError::new(line, e.to_string()))?;
+                for destination in &destinations {
+                    permission.add_cidr(destination);
+                }
+                permission.prefix_list_ids.extend(prefix_list.clone());
+                permission.referenced_group_ids.extend(group_reference.clone());
+                out.push(permission);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A rule's prefix list: a list defined in the template (by its logical
+/// id, whose entries are known) or any other (restricted).
+fn prefix_list_id(candidate: &Candidate, template: &Template, resolver: &Resolver) -> String {
+    let _ = resolver;
+    // The raw property tells a list of this template apart.
+    let raw = candidate_raw_prefix_list(candidate, template);
+    if let Some(id) = raw {
+        return id;
+    }
+    candidate
+        .rule
+        .get("DestinationPrefixListId")
+        .and_then(Resolved::text)
+        .unwrap_or("(a prefix list)")
+        .to_string()
+}
+
+/// The logical id of a template's prefix list a rule names, found in the
+/// unresolved template (`Ref` and `GetAtt` resolve to "unknown").
+fn candidate_raw_prefix_list(candidate: &Candidate, template: &Template) -> Option<String> {
+    let V::Unknown(why) = &candidate.rule.get("DestinationPrefixListId")?.kind else {
+        return None;
+    };
+    let name = why
+        .strip_prefix("Ref ")
+        .or_else(|| why.strip_prefix("Fn::GetAtt "))?
+        .split([' ', '.'])
+        .next()?;
+    let resource = template.resource(name)?;
+    (type_of(resource) == Some(PREFIX_LIST_TYPE)).then(|| name.to_string())
+}
