@@ -165,7 +165,7 @@ fn assignments(
                 let name = &name;
                 values.iter().map(move |value| {
                     let mut next = assignment.clone();
-                    next.insert(name.clone(), ParameterValue::Given(value.clone()));
+                    next.insert(name.clone(), ParameterValue::Allowed(value.clone()));
                     next
                 })
             })
@@ -201,6 +201,17 @@ enum Presence {
     No,
     Maybe,
     Yes,
+}
+
+impl Presence {
+    /// The presence over alternatives: certain only when all agree.
+    fn combine(presences: &[Presence]) -> Presence {
+        match presences.split_first() {
+            Some((first, rest)) if rest.iter().all(|p| p == first) => *first,
+            Some(_) => Presence::Maybe,
+            None => Presence::Yes,
+        }
+    }
 }
 
 impl<'t> Template<'t> {
@@ -333,15 +344,7 @@ impl<'t> Template<'t> {
         } else {
             Some(self.bound(key, properties, &candidates, default == Presence::Yes, Width::Narrowest, &resolver, options, &mut unknowns)?)
         };
-        let defaults = resolver
-            .defaults_used
-            .borrow()
-            .iter()
-            .filter_map(|name| match self.parameters.get(name) {
-                Some(ParameterValue::Default(v)) => Some((name.clone(), v.clone())),
-                _ => None,
-            })
-            .collect();
+        let (defaults, tried) = self.used(&resolver);
         Ok(Some(Bounds {
             resource: key.text.clone(),
             resource_type: GROUP_TYPE.to_string(),
@@ -351,7 +354,28 @@ impl<'t> Template<'t> {
             narrowest,
             unknowns,
             defaults,
+            tried,
         }))
+    }
+
+    /// The parameters an evaluation took from their defaults, and those it
+    /// took from the allowed values being tried, with their values.
+    fn used(&self, resolver: &Resolver) -> (Vec<(String, String)>, Vec<(String, String)>) {
+        let pick = |names: &std::collections::BTreeSet<String>, defaults: bool| -> Vec<(String, String)> {
+            names
+                .iter()
+                .filter_map(|name| match (self.parameters.get(name), defaults) {
+                    (Some(ParameterValue::Default(v)), true) | (Some(ParameterValue::Allowed(v)), false) => {
+                        Some((name.clone(), v.clone()))
+                    }
+                    _ => None,
+                })
+                .collect()
+        };
+        (
+            pick(&resolver.defaults_used.borrow(), true),
+            pick(&resolver.allowed_used.borrow(), false),
+        )
     }
 
     /// A standalone rule that names a group outside the template, judged as
@@ -399,6 +423,7 @@ impl<'t> Template<'t> {
         } else {
             Some(make(Width::Narrowest, &mut unknowns)?)
         };
+        let (defaults, tried) = self.used(&resolver);
         Ok(Some(Bounds {
             resource: key.text.clone(),
             resource_type: EGRESS_TYPE.to_string(),
@@ -407,7 +432,8 @@ impl<'t> Template<'t> {
             widest: Some(widest),
             narrowest,
             unknowns,
-            defaults: Vec::new(),
+            defaults,
+            tried,
         }))
     }
 
@@ -438,22 +464,24 @@ impl<'t> Template<'t> {
                             "SecurityGroupEgress at line {} (Fn::If on a condition not known until deployment)",
                             list.line
                         ));
-                        for alternative in alternatives {
-                            match alternative.kind {
-                                V::NoValue | V::Null => inline.default = Presence::Maybe,
-                                V::List(items) if items.is_empty() => inline.default = Presence::Maybe,
-                                V::List(items) => inline.candidates.extend(items.into_iter().map(|rule| Candidate {
-                                    line: list.line,
-                                    rule,
-                                    conditional: true,
-                                })),
-                                _ => inline.candidates.push(Candidate {
-                                    line: list.line,
-                                    rule: alternative,
-                                    conditional: true,
-                                }),
-                            }
+                        let mut presences = Vec::new();
+                        for alternative in flatten_choices(alternatives) {
+                            presences.push(match alternative.kind {
+                                V::NoValue | V::Null => Presence::Yes,
+                                V::List(items) => {
+                                    add_items(&mut inline.candidates, items.into_iter().map(|i| (i.line, i)).collect(), true)
+                                }
+                                _ => {
+                                    inline.candidates.push(Candidate {
+                                        line: list.line,
+                                        rule: alternative,
+                                        conditional: true,
+                                    });
+                                    Presence::No
+                                }
+                            });
                         }
+                        inline.default = Presence::combine(&presences);
                         return inline;
                     }
                     V::Unknown(why) => {
@@ -472,30 +500,7 @@ impl<'t> Template<'t> {
                 }
             }
         };
-        let items: Vec<(u32, Resolved)> = items.into_iter().filter(|(_, v)| v.kind != V::NoValue).collect();
-        if items.is_empty() {
-            inline.default = Presence::Yes;
-        }
-        for (line, item) in items {
-            match item.kind {
-                V::Choice(alternatives) => {
-                    for alternative in alternatives {
-                        if alternative.kind != V::NoValue {
-                            inline.candidates.push(Candidate {
-                                line,
-                                rule: alternative,
-                                conditional: true,
-                            });
-                        }
-                    }
-                }
-                _ => inline.candidates.push(Candidate {
-                    line,
-                    rule: item,
-                    conditional: false,
-                }),
-            }
-        }
+        inline.default = add_items(&mut inline.candidates, items, false);
         inline
     }
 
@@ -628,6 +633,64 @@ fn add_rules(
     Ok(())
 }
 
+/// The items of a written-out `SecurityGroupEgress` list as candidates,
+/// and whether the list is empty (then the implicit default): `Yes` when no
+/// item can be present, `No` when one certainly is, `Maybe` when every item
+/// is present only under a condition not known until deployment.
+fn add_items(candidates: &mut Vec<Candidate>, items: Vec<(u32, Resolved)>, conditional: bool) -> Presence {
+    let mut presence = Presence::Yes;
+    for (line, item) in items {
+        match item.kind {
+            V::NoValue => {}
+            V::Choice(alternatives) => {
+                let mut may_be_absent = false;
+                let alternatives = flatten_choices(alternatives);
+                if alternatives.iter().all(|a| matches!(a.kind, V::NoValue)) {
+                    continue;
+                }
+                for alternative in alternatives {
+                    if matches!(alternative.kind, V::NoValue) {
+                        may_be_absent = true;
+                    } else {
+                        candidates.push(Candidate {
+                            line,
+                            rule: alternative,
+                            conditional: true,
+                        });
+                    }
+                }
+                presence = match (presence, may_be_absent) {
+                    (Presence::No, _) | (_, false) => Presence::No,
+                    _ => Presence::Maybe,
+                };
+            }
+            _ => {
+                candidates.push(Candidate {
+                    line,
+                    rule: item,
+                    conditional,
+                });
+                presence = Presence::No;
+            }
+        }
+    }
+    presence
+}
+
+/// The alternatives of nested `Fn::If`s, as one list.
+fn flatten_choices(alternatives: Vec<Resolved>) -> Vec<Resolved> {
+    let mut out = Vec::new();
+    let mut stack = alternatives;
+    stack.reverse();
+    while let Some(alternative) = stack.pop() {
+        match alternative.kind {
+            V::Choice(inner) => stack.extend(inner.into_iter().rev()),
+            _ => out.push(alternative),
+        }
+    }
+    out
+}
+
 /// The alternatives of a property at a bound: every alternative at the
 /// widest (an unknown as `widest`), a single known value at the narrowest
 /// (none otherwise).
@@ -644,6 +707,7 @@ fn alternatives(
     let mut out = Vec::new();
     let mut stack = vec![value];
     let mut single = true;
+    let mut unknown = false;
     while let Some(v) = stack.pop() {
         match &v.kind {
             V::Scalar { text, plain } => out.push(Some(if *plain {
@@ -661,12 +725,12 @@ fn alternatives(
                 stack.extend(alternatives.iter());
             }
             V::Unknown(why) => {
-                single = false;
+                unknown = true;
                 unknowns.push(format!("{name} = {why}"));
                 out.push(widest.map(str::to_string));
             }
             V::List(_) | V::Map(_) => {
-                single = false;
+                unknown = true;
                 out.push(widest.map(str::to_string));
             }
         }
@@ -675,7 +739,8 @@ fn alternatives(
     out.dedup();
     match width {
         Width::Widest => Some(out),
-        Width::Narrowest if single || out.len() == 1 => Some(out),
+        // Alternatives that are all known and all the same are one value.
+        Width::Narrowest if !unknown && (single || out.len() == 1) => Some(out),
         Width::Narrowest => None,
     }
 }

@@ -110,6 +110,9 @@ pub struct Bounds {
     pub unknowns: Vec<String>,
     /// Template parameters whose defaults were assumed.
     pub defaults: Vec<(String, String)>,
+    /// Template parameters with `AllowedValues` and no default, and the
+    /// allowed value this evaluation tried.
+    pub tried: Vec<(String, String)>,
 }
 
 /// What a check needs besides the template: the rule's parameters, the
@@ -186,6 +189,7 @@ pub fn decide(
     if outcome == Outcome::Undetermined {
         result.kind = Kind::Undetermined;
         let mut unknowns: Vec<String> = all_bounds.iter().flat_map(|b| b.unknowns.clone()).collect();
+        unknowns.extend(tried_values(all_bounds, &wide));
         unknowns.sort();
         unknowns.dedup();
         let depends = if unknowns.is_empty() {
@@ -206,6 +210,33 @@ pub fn decide(
         .annotation
         .and_then(|a| crate::verdict::fit_annotation(&a));
     result
+}
+
+/// For parameters with `AllowedValues` and no default: which choices
+/// leave the group open (`Env = one of its AllowedValues; open with "dev"`).
+fn tried_values(all_bounds: &[Bounds], wide: &[Option<(Verdict, &Bound)>]) -> Vec<String> {
+    let mut names: BTreeMap<&str, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+    for (bounds, wide) in all_bounds.iter().zip(wide) {
+        let open = wide.as_ref().is_some_and(|(v, _)| v.compliance == Compliance::NonCompliant);
+        for (name, value) in &bounds.tried {
+            let (opening, closing) = names.entry(name).or_default();
+            let list = if open { opening } else { closing };
+            if !list.contains(&value.as_str()) {
+                list.push(value);
+            }
+        }
+    }
+    names
+        .into_iter()
+        .filter(|(_, (opening, closing))| !opening.is_empty() && !closing.is_empty())
+        .map(|(name, (opening, _))| {
+            let values: Vec<String> = opening.iter().map(|v| format!("{v:?}")).collect();
+            format!(
+                "Ref {name} (no value, no default; one of its AllowedValues, open with {})",
+                values.join(" or ")
+            )
+        })
+        .collect()
 }
 
 /// Points a result at what opens the group: the permission that opens it

@@ -77,8 +77,11 @@ impl V {
 /// A parameter's value for this evaluation.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ParameterValue {
-    /// Given on the command line, or an allowed value being tried.
+    /// Given on the command line.
     Given(String),
+    /// One of the parameter's `AllowedValues`, tried in turn (no value was
+    /// given and there is no default).
+    Allowed(String),
     /// The template's `Default` (the result assumes it).
     Default(String),
     /// Not known: the reason, for the message.
@@ -91,6 +94,8 @@ pub struct Resolver<'t> {
     parameters: BTreeMap<String, ParameterValue>,
     /// Parameters whose `Default` a resolution used.
     pub defaults_used: RefCell<BTreeSet<String>>,
+    /// Parameters whose tried allowed value a resolution used.
+    pub allowed_used: RefCell<BTreeSet<String>>,
     conditions: RefCell<BTreeMap<String, Option<bool>>>,
 }
 
@@ -112,6 +117,7 @@ impl<'t> Resolver<'t> {
             template,
             parameters,
             defaults_used: RefCell::new(BTreeSet::new()),
+            allowed_used: RefCell::new(BTreeSet::new()),
             conditions: RefCell::new(BTreeMap::new()),
         }
     }
@@ -335,6 +341,10 @@ impl<'t> Resolver<'t> {
                 .is_some_and(|t| t == "CommaDelimitedList" || t.starts_with("List<"));
             let text = match value {
                 ParameterValue::Given(text) => text.clone(),
+                ParameterValue::Allowed(text) => {
+                    self.allowed_used.borrow_mut().insert(name.to_string());
+                    text.clone()
+                }
                 ParameterValue::Default(text) => {
                     self.defaults_used.borrow_mut().insert(name.to_string());
                     text.clone()

@@ -316,6 +316,7 @@ fn group_bounds(
         narrowest: Some(narrowest),
         unknowns,
         defaults: Vec::new(),
+        tried: Vec::new(),
     })
 }
 
