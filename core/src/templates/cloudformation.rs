@@ -23,6 +23,10 @@ const STACK_TYPE: &str = "AWS::CloudFormation::Stack";
 /// tried; past it, the rest are unknown.
 const MAX_ASSIGNMENTS: usize = 64;
 
+/// At most this many (protocol, from, to) alternatives of one rule are
+/// judged one by one; past it, the rule is all traffic at the widest.
+const MAX_ALTERNATIVES: usize = 1024;
+
 /// Whether a document is a CloudFormation template.
 pub fn is_template(root: &Node) -> bool {
     root.get("Resources").is_some_and(|r| matches!(r.value, super::node::Value::Map(_)))
@@ -92,14 +96,14 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
         prefix_lists = template.prefix_lists()?;
         for (index, (key, resource)) in resources.iter().enumerate() {
             let bounds = match type_of(resource) {
-                Some(GROUP_TYPE) => template.group(key, resource, options)?,
+                Some(GROUP_TYPE) => template.each_condition(|t| t.group(key, resource, options))?,
                 Some(EGRESS_TYPE) if template.linked_group(resource).is_none() => {
-                    template.unlinked_rule(key, resource)?
+                    template.each_condition(|t| t.unlinked_rule(key, resource))?
                 }
-                _ => None,
+                _ => Vec::new(),
             };
-            if let Some(bounds) = bounds {
-                per_resource.entry(index).or_default().push(bounds);
+            if !bounds.is_empty() {
+                per_resource.entry(index).or_default().extend(bounds);
             }
         }
     }
@@ -178,7 +182,14 @@ fn assignments(
 struct Template<'t> {
     root: &'t Node,
     parameters: BTreeMap<String, ParameterValue>,
+    /// Conditions not known until deployment, given a value to try.
+    forced: BTreeMap<String, bool>,
 }
+
+/// At most this many conditions not known until deployment are tried both
+/// ways for one group; past it, they are judged at the widest and
+/// narrowest.
+const MAX_CONDITIONS: usize = 5;
 
 /// A rule of a group, as written: where, its resolved properties, and
 /// whether it exists only under a condition not known until deployment.
@@ -216,11 +227,70 @@ impl Presence {
 
 impl<'t> Template<'t> {
     fn new(root: &'t Node, parameters: BTreeMap<String, ParameterValue>) -> Self {
-        Template { root, parameters }
+        Template {
+            root,
+            parameters,
+            forced: BTreeMap::new(),
+        }
     }
 
     fn resolver(&self) -> Resolver<'t> {
-        Resolver::new(self.root, self.parameters.clone())
+        let resolver = Resolver::new(self.root, self.parameters.clone());
+        for (name, value) in &self.forced {
+            resolver.force(name, *value);
+        }
+        resolver
+    }
+
+    /// A resource's bounds with each condition it meets that is not known
+    /// until deployment tried both ways. Every deployment gives each
+    /// condition some value, so the combinations cover every deployment
+    /// (and perhaps some that cannot happen): an outcome that holds for
+    /// all of them holds for every deployment. Conditions that go
+    /// together, as `!If [C, a, b]` beside `!If [C, b, a]`, are then
+    /// judged together rather than each at its widest and narrowest.
+    fn each_condition(
+        &self,
+        once: impl Fn(&Template<'t>) -> Result<Option<(Bounds, Vec<String>)>, TemplateError>,
+    ) -> Result<Vec<Bounds>, TemplateError> {
+        let Some((probe, names)) = once(self)? else {
+            return Ok(Vec::new());
+        };
+        if names.is_empty() || names.len() > MAX_CONDITIONS {
+            return Ok(vec![probe]);
+        }
+        let mut out = Vec::new();
+        let mut absent = false;
+        for mask in 0..(1u32 << names.len()) {
+            let mut forced = self.forced.clone();
+            for (i, name) in names.iter().enumerate() {
+                forced.insert(name.clone(), mask & (1 << i) != 0);
+            }
+            let template = Template {
+                root: self.root,
+                parameters: self.parameters.clone(),
+                forced,
+            };
+            match once(&template)? {
+                Some((mut bounds, _)) => {
+                    bounds.unknowns.extend(probe.unknowns.iter().cloned());
+                    out.push(bounds);
+                }
+                None => absent = true,
+            }
+        }
+        if absent {
+            let conditions: Vec<&str> = probe
+                .unknowns
+                .iter()
+                .filter(|u| u.starts_with("condition "))
+                .map(String::as_str)
+                .collect();
+            for bounds in &mut out {
+                bounds.created_only_when = Some(conditions.join("; "));
+            }
+        }
+        Ok(out)
     }
 
     fn resources(&self) -> &'t [(super::node::Key, Node)] {
@@ -292,7 +362,7 @@ impl<'t> Template<'t> {
         key: &super::node::Key,
         resource: &Node,
         options: &CheckOptions,
-    ) -> Result<Option<Bounds>, TemplateError> {
+    ) -> Result<Option<(Bounds, Vec<String>)>, TemplateError> {
         let resolver = self.resolver();
         let exists = self.exists(resource, &resolver);
         if exists == Some(false) {
@@ -345,7 +415,8 @@ impl<'t> Template<'t> {
             Some(self.bound(key, properties, &candidates, default == Presence::Yes, Width::Narrowest, &resolver, options, &mut unknowns)?)
         };
         let (defaults, tried) = self.used(&resolver);
-        Ok(Some(Bounds {
+        unknowns.extend(resolver.unknown_conditions());
+        let bounds = Bounds {
             resource: key.text.clone(),
             resource_type: GROUP_TYPE.to_string(),
             construct_path: construct_path(resource),
@@ -355,7 +426,9 @@ impl<'t> Template<'t> {
             unknowns,
             defaults,
             tried,
-        }))
+            created_only_when: None,
+        };
+        Ok(Some((bounds, resolver.unknown_condition_names())))
     }
 
     /// The parameters an evaluation took from their defaults, and those it
@@ -380,7 +453,11 @@ impl<'t> Template<'t> {
 
     /// A standalone rule that names a group outside the template, judged as
     /// a one-rule group named by its logical id.
-    fn unlinked_rule(&self, key: &super::node::Key, resource: &Node) -> Result<Option<Bounds>, TemplateError> {
+    fn unlinked_rule(
+        &self,
+        key: &super::node::Key,
+        resource: &Node,
+    ) -> Result<Option<(Bounds, Vec<String>)>, TemplateError> {
         let resolver = self.resolver();
         let exists = self.exists(resource, &resolver);
         if exists == Some(false) {
@@ -424,7 +501,8 @@ impl<'t> Template<'t> {
             Some(make(Width::Narrowest, &mut unknowns)?)
         };
         let (defaults, tried) = self.used(&resolver);
-        Ok(Some(Bounds {
+        unknowns.extend(resolver.unknown_conditions());
+        let bounds = Bounds {
             resource: key.text.clone(),
             resource_type: EGRESS_TYPE.to_string(),
             construct_path: construct_path(resource),
@@ -434,7 +512,9 @@ impl<'t> Template<'t> {
             unknowns,
             defaults,
             tried,
-        }))
+            created_only_when: None,
+        };
+        Ok(Some((bounds, resolver.unknown_condition_names())))
     }
 
     /// What the group's own `SecurityGroupEgress` holds.
@@ -774,6 +854,13 @@ fn permissions(
     };
     let Some(tos) = alternatives(get("ToPort"), "ToPort", width, Some("-1"), unknowns) else {
         return Ok(Vec::new());
+    };
+    // Many alternatives (nested `Fn::If`s written to multiply): the widest
+    // is all traffic, which is at least as wide as any of them.
+    let (protocols, froms, tos) = if protocols.len() * froms.len() * tos.len() > MAX_ALTERNATIVES {
+        (vec![Some("-1".to_string())], vec![None], vec![None])
+    } else {
+        (protocols, froms, tos)
     };
     let mut destinations: Vec<String> = Vec::new();
     for (name, widest) in [("CidrIp", "0.0.0.0/0"), ("CidrIpv6", "::/0")] {

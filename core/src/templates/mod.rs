@@ -113,6 +113,9 @@ pub struct Bounds {
     /// Template parameters with `AllowedValues` and no default, and the
     /// allowed value this evaluation tried.
     pub tried: Vec<(String, String)>,
+    /// When the resource exists only under conditions not known until
+    /// deployment: those conditions (the outcome holds where it exists).
+    pub created_only_when: Option<String>,
 }
 
 /// What a check needs besides the template: the rule's parameters, the
@@ -199,6 +202,15 @@ pub fn decide(
         };
         let open = result.annotation.take().unwrap_or_default();
         result.annotation = Some(format!("open in some deployments ({open}), depending on {depends}"));
+    }
+    if outcome == Outcome::NonCompliant {
+        if let Some(conditions) = all_bounds.iter().find_map(|b| b.created_only_when.as_ref()) {
+            let created = format!("where it is created, which depends on {conditions}");
+            result.annotation = Some(match result.annotation.take() {
+                Some(a) => format!("{a}; {created}"),
+                None => created,
+            });
+        }
     }
     if let Some(note) = assumption {
         result.annotation = Some(match result.annotation.take() {

@@ -97,6 +97,10 @@ pub struct Resolver<'t> {
     /// Parameters whose tried allowed value a resolution used.
     pub allowed_used: RefCell<BTreeSet<String>>,
     conditions: RefCell<BTreeMap<String, Option<bool>>>,
+    /// Conditions found not known, and the inputs they depend on.
+    unknown_conditions: RefCell<BTreeMap<String, String>>,
+    /// The unknown inputs met while a condition is evaluated.
+    inputs: RefCell<Vec<String>>,
 }
 
 /// Pseudo parameters, known only at deployment (but `AWS::NoValue`).
@@ -119,6 +123,8 @@ impl<'t> Resolver<'t> {
             defaults_used: RefCell::new(BTreeSet::new()),
             allowed_used: RefCell::new(BTreeSet::new()),
             conditions: RefCell::new(BTreeMap::new()),
+            unknown_conditions: RefCell::new(BTreeMap::new()),
+            inputs: RefCell::new(Vec::new()),
         }
     }
 
@@ -126,17 +132,50 @@ impl<'t> Resolver<'t> {
     /// known until deployment.
     pub fn condition(&self, name: &str) -> Option<bool> {
         if let Some(known) = self.conditions.borrow().get(name) {
+            if known.is_none() {
+                let why = self.unknown_conditions.borrow().get(name).cloned();
+                self.inputs.borrow_mut().extend(why);
+            }
             return *known;
         }
         // A condition that refers to itself is unknown rather than endless.
         self.conditions.borrow_mut().insert(name.to_string(), None);
+        let mark = self.inputs.borrow().len();
         let value = self
             .template
             .get("Conditions")
             .and_then(|c| c.get(name))
             .and_then(|node| self.truth(node, 0));
         self.conditions.borrow_mut().insert(name.to_string(), value);
+        if value.is_none() {
+            let mut inputs: Vec<String> = self.inputs.borrow()[mark..].to_vec();
+            inputs.sort();
+            inputs.dedup();
+            let why = if inputs.is_empty() {
+                format!("condition {name} (not known until deployment)")
+            } else {
+                format!("condition {name} ({})", inputs.join("; "))
+            };
+            self.unknown_conditions.borrow_mut().insert(name.to_string(), why.clone());
+            self.inputs.borrow_mut().push(why);
+        }
         value
+    }
+
+    /// Gives a condition a value to try (one not known until deployment).
+    pub fn force(&self, name: &str, value: bool) {
+        self.conditions.borrow_mut().insert(name.to_string(), Some(value));
+    }
+
+    /// The names of the conditions this resolver found not known.
+    pub fn unknown_condition_names(&self) -> Vec<String> {
+        self.unknown_conditions.borrow().keys().cloned().collect()
+    }
+
+    /// The conditions this resolver found not known, each with the inputs
+    /// it depends on (`condition IsProd (Ref Env (no value, no default))`).
+    pub fn unknown_conditions(&self) -> Vec<String> {
+        self.unknown_conditions.borrow().values().cloned().collect()
     }
 
     /// The truth of a condition expression.
@@ -154,6 +193,11 @@ impl<'t> Resolver<'t> {
                 "Fn::Equals" => {
                     let [a, b] = items else { return None };
                     let (a, b) = (self.resolve(a), self.resolve(b));
+                    for side in [&a, &b] {
+                        if let Kind::Unknown(why) = &side.kind {
+                            self.inputs.borrow_mut().push(why.clone());
+                        }
+                    }
                     match (scalar_of(&a), scalar_of(&b)) {
                         (Some(a), Some(b)) => Some(a == b),
                         _ => None,

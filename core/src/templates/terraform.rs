@@ -317,6 +317,7 @@ fn group_bounds(
         unknowns,
         defaults: Vec::new(),
         tried: Vec::new(),
+        created_only_when: None,
     })
 }
 
