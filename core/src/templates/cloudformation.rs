@@ -67,9 +67,12 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
         } else {
             names.join(", ")
         };
+        let template = Template::new(root, BTreeMap::new());
         for (key, resource) in resources {
             let kind = type_of(resource);
-            if kind == Some(GROUP_TYPE) || kind == Some(EGRESS_TYPE) {
+            // A standalone rule of a group of the template is part of it.
+            let unlinked_rule = kind == Some(EGRESS_TYPE) && template.linked_group(resource).is_none();
+            if kind == Some(GROUP_TYPE) || unlinked_rule {
                 check.results.push(CheckResult {
                     resource: key.text.clone(),
                     resource_type: kind.unwrap_or_default().to_string(),
@@ -370,7 +373,7 @@ impl<'t> Template<'t> {
         }
         let properties = resource.get("Properties");
         let mut unknowns = Vec::new();
-        let inline = self.inline(properties, &resolver);
+        let inline = self.inline(properties, &resolver)?;
         unknowns.extend(inline.unknowns.iter().cloned());
         let mut candidates = inline.candidates;
         let mut linked = 0;
@@ -518,7 +521,7 @@ impl<'t> Template<'t> {
     }
 
     /// What the group's own `SecurityGroupEgress` holds.
-    fn inline(&self, properties: Option<&Node>, resolver: &Resolver) -> Inline {
+    fn inline(&self, properties: Option<&Node>, resolver: &Resolver) -> Result<Inline, TemplateError> {
         let mut inline = Inline {
             candidates: Vec::new(),
             default: Presence::No,
@@ -526,7 +529,7 @@ impl<'t> Template<'t> {
         };
         let Some(list) = properties.and_then(|p| p.get("SecurityGroupEgress")) else {
             inline.default = Presence::Yes;
-            return inline;
+            return Ok(inline);
         };
         // Item by item where the list is written out, for each item's line.
         let items: Vec<(u32, Resolved)> = match list.elements() {
@@ -536,7 +539,7 @@ impl<'t> Template<'t> {
                 match resolved.kind {
                     V::NoValue | V::Null => {
                         inline.default = Presence::Yes;
-                        return inline;
+                        return Ok(inline);
                     }
                     V::List(items) => items.into_iter().map(|i| (i.line, i)).collect(),
                     V::Choice(alternatives) => {
@@ -562,7 +565,7 @@ impl<'t> Template<'t> {
                             });
                         }
                         inline.default = Presence::combine(&presences);
-                        return inline;
+                        return Ok(inline);
                     }
                     V::Unknown(why) => {
                         inline.unknowns.push(format!("SecurityGroupEgress = {why}"));
@@ -574,14 +577,19 @@ impl<'t> Template<'t> {
                             },
                             conditional: true,
                         });
-                        return inline;
+                        return Ok(inline);
                     }
-                    _ => Vec::new(),
+                    _ => {
+                        return Err(TemplateError::new(
+                            list.line,
+                            "SecurityGroupEgress must be a list of rules (CloudFormation refuses a template where it is not)",
+                        ))
+                    }
                 }
             }
         };
         inline.default = add_items(&mut inline.candidates, items, false);
-        inline
+        Ok(inline)
     }
 
     /// The group at one bound.

@@ -117,9 +117,14 @@ fn is_candidate(path: &Path) -> bool {
     [".json", ".yaml", ".yml", ".template"].iter().any(|ext| name.ends_with(ext))
 }
 
-/// A path as results show it: relative, with `/`.
+/// A path as results show it: relative (to the working directory, when
+/// it is inside it, as code scanning expects), with `/`.
 fn display(path: &Path) -> String {
-    let text = path.to_string_lossy().replace('\\', "/");
+    let relative = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf());
+    let text = relative.to_string_lossy().replace('\\', "/");
     text.strip_prefix("./").unwrap_or(&text).to_string()
 }
 
