@@ -67,7 +67,7 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
         } else {
             names.join(", ")
         };
-        let template = Template::new(root, BTreeMap::new());
+        let template = Template::new(root, std::rc::Rc::new(Index::new(root)), BTreeMap::new());
         for (key, resource) in resources {
             let kind = type_of(resource);
             // A standalone rule of a group of the template is part of it.
@@ -91,11 +91,12 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
         return Ok(check);
     }
     let assignments = assignments(root, &options.template_parameters);
+    let index = std::rc::Rc::new(Index::new(root));
     // Every group's bounds under each assignment, then one decision each.
     let mut per_resource: BTreeMap<usize, Vec<Bounds>> = BTreeMap::new();
     let mut prefix_lists = KnownPrefixLists::new();
     for parameters in &assignments {
-        let template = Template::new(root, parameters.clone());
+        let template = Template::new(root, index.clone(), parameters.clone());
         prefix_lists = template.prefix_lists()?;
         for (index, (key, resource)) in resources.iter().enumerate() {
             let bounds = match type_of(resource) {
@@ -184,6 +185,7 @@ fn assignments(
 /// One evaluation of a template under one assignment of its parameters.
 struct Template<'t> {
     root: &'t Node,
+    index: std::rc::Rc<Index<'t>>,
     parameters: BTreeMap<String, ParameterValue>,
     /// Conditions not known until deployment, given a value to try.
     forced: BTreeMap<String, bool>,
@@ -228,10 +230,55 @@ impl Presence {
     }
 }
 
+/// The template's resources by logical id, and each group's standalone
+/// egress resources, found once (a template may hold thousands).
+struct Index<'t> {
+    resources: std::collections::HashMap<&'t str, &'t Node>,
+    standalone: std::collections::HashMap<&'t str, Vec<&'t Node>>,
+}
+
+impl<'t> Index<'t> {
+    fn new(root: &'t Node) -> Self {
+        let members = root.get("Resources").map(Node::members).unwrap_or_default();
+        let resources: std::collections::HashMap<&'t str, &'t Node> =
+            members.iter().map(|(k, v)| (k.text.as_str(), v)).collect();
+        let mut index = Index {
+            resources,
+            standalone: std::collections::HashMap::new(),
+        };
+        for (_, resource) in members {
+            if type_of(resource) == Some(EGRESS_TYPE) {
+                if let Some(group) = index.linked_group(resource) {
+                    index.standalone.entry(group).or_default().push(resource);
+                }
+            }
+        }
+        index
+    }
+
+    /// The group a standalone egress names by `Ref` or `Fn::GetAtt …
+    /// GroupId` when it is a group of this template.
+    fn linked_group(&self, resource: &Node) -> Option<&'t str> {
+        let id = resource.get("Properties")?.get("GroupId")?;
+        let (name, argument) = id.function()?;
+        let target = match name {
+            "Ref" => argument.as_str()?,
+            "Fn::GetAtt" => match argument.elements()? {
+                [target, attribute] if attribute.as_str() == Some("GroupId") => target.as_str()?,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        let (&key, &group) = self.resources.get_key_value(target)?;
+        (type_of(group) == Some(GROUP_TYPE)).then_some(key)
+    }
+}
+
 impl<'t> Template<'t> {
-    fn new(root: &'t Node, parameters: BTreeMap<String, ParameterValue>) -> Self {
+    fn new(root: &'t Node, index: std::rc::Rc<Index<'t>>, parameters: BTreeMap<String, ParameterValue>) -> Self {
         Template {
             root,
+            index,
             parameters,
             forced: BTreeMap::new(),
         }
@@ -271,6 +318,7 @@ impl<'t> Template<'t> {
             }
             let template = Template {
                 root: self.root,
+                index: self.index.clone(),
                 parameters: self.parameters.clone(),
                 forced,
             };
@@ -301,7 +349,7 @@ impl<'t> Template<'t> {
     }
 
     fn resource(&self, name: &str) -> Option<&'t Node> {
-        self.root.get("Resources").and_then(|r| r.get(name))
+        self.index.resources.get(name).copied()
     }
 
     /// The entries of the prefix lists defined in the template, by logical id.
@@ -331,24 +379,8 @@ impl<'t> Template<'t> {
         Ok(lists)
     }
 
-    /// The group a standalone egress names by `Ref` or `Fn::GetAtt … GroupId`
-    /// when it is a group of this template.
     fn linked_group(&self, resource: &Node) -> Option<&'t str> {
-        let id = resource.get("Properties")?.get("GroupId")?;
-        let (name, argument) = id.function()?;
-        let target = match name {
-            "Ref" => argument.as_str()?,
-            "Fn::GetAtt" => match argument.elements()? {
-                [target, attribute] if attribute.as_str() == Some("GroupId") => target.as_str()?,
-                _ => return None,
-            },
-            _ => return None,
-        };
-        let (key, group) = self
-            .resources()
-            .iter()
-            .find(|(k, _)| k.text == target)?;
-        (type_of(group) == Some(GROUP_TYPE)).then_some(key.text.as_str())
+        self.index.linked_group(resource)
     }
 
     /// A resource's own condition: `None` when not known until deployment.
@@ -377,10 +409,8 @@ impl<'t> Template<'t> {
         unknowns.extend(inline.unknowns.iter().cloned());
         let mut candidates = inline.candidates;
         let mut linked = 0;
-        for (_, other) in self.resources() {
-            if type_of(other) != Some(EGRESS_TYPE) || self.linked_group(other) != Some(key.text.as_str()) {
-                continue;
-            }
+        let standalone = self.index.standalone.get(key.text.as_str()).map(Vec::as_slice).unwrap_or_default();
+        for &other in standalone {
             let condition = self.exists(other, &resolver);
             if condition == Some(false) {
                 continue;
