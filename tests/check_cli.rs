@@ -40,7 +40,8 @@ struct ScratchDir(PathBuf);
 
 impl ScratchDir {
     fn new(name: &str) -> ScratchDir {
-        let dir = std::env::temp_dir().join(format!("sg-egress-check-{name}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("sg-egress-check-{name}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).expect("scratch directory");
         ScratchDir(dir)
@@ -93,8 +94,16 @@ fn templates_written_by_others_give_their_expected_results_and_lines() {
         let name = file["file"].as_str().unwrap();
         let output = sg_egress_in(&dir, &["check", "--output", "json", name]);
         if let Some(exit) = file.get("exit").and_then(Value::as_i64) {
-            assert_eq!(output.status.code(), Some(exit as i32), "{name}: {}", String::from_utf8_lossy(&output.stderr));
-            assert!(String::from_utf8_lossy(&output.stderr).contains(name), "{name}: the error names the file");
+            assert_eq!(
+                output.status.code(),
+                Some(exit as i32),
+                "{name}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            assert!(
+                String::from_utf8_lossy(&output.stderr).contains(name),
+                "{name}: the error names the file"
+            );
             continue;
         }
         let got: BTreeMap<String, Value> = json_of(&output)
@@ -106,8 +115,14 @@ fn templates_written_by_others_give_their_expected_results_and_lines() {
         let wanted = file["results"].as_array().unwrap();
         for want in wanted {
             let id = want["id"].as_str().unwrap();
-            let result = got.get(id).unwrap_or_else(|| panic!("{name}: no result for {id}: {got:?}"));
-            assert_eq!(result["outcome"], want["outcome"], "{name} {id}: {result}\nexpected because {}", want["why"]);
+            let result = got
+                .get(id)
+                .unwrap_or_else(|| panic!("{name}: no result for {id}: {got:?}"));
+            assert_eq!(
+                result["outcome"], want["outcome"],
+                "{name} {id}: {result}\nexpected because {}",
+                want["why"]
+            );
             if let Some(line) = want["line"].as_u64() {
                 assert_eq!(result["line"], line, "{name} {id}: {result}");
             }
@@ -127,7 +142,11 @@ fn templates_written_by_others_give_their_expected_results_and_lines() {
             );
         }
         let any_open = wanted.iter().any(|w| w["outcome"] == "NON_COMPLIANT");
-        assert_eq!(output.status.code(), Some(if any_open { 1 } else { 0 }), "{name}");
+        assert_eq!(
+            output.status.code(),
+            Some(if any_open { 1 } else { 0 }),
+            "{name}"
+        );
     }
     assert!(checked >= 50, "{checked} results checked");
 }
@@ -138,7 +157,12 @@ fn a_cloud_assembly_from_cdk_synth_with_stages_and_nested_stacks() {
     let expected: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(dir.join("EXPECTED.json")).unwrap()).unwrap();
     let output = sg_egress_in(&dir, &["check", "--output", "json", "cdk.out"]);
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let got = json_of(&output);
     let got = got.as_array().unwrap();
     assert_eq!(got.len(), expected.len(), "{got:?}");
@@ -155,7 +179,10 @@ fn a_cloud_assembly_from_cdk_synth_with_stages_and_nested_stacks() {
         }
     }
     // The manifest itself, named as a file, is the same assembly.
-    let by_manifest = sg_egress_in(&dir, &["check", "--output", "json", "cdk.out/manifest.json"]);
+    let by_manifest = sg_egress_in(
+        &dir,
+        &["check", "--output", "json", "cdk.out/manifest.json"],
+    );
     assert_eq!(json_of(&by_manifest), json_of(&output));
 }
 
@@ -170,8 +197,15 @@ fn sarif_is_valid_and_says_what_code_scanning_needs() {
     let run = &log["runs"][0];
     let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
     for rule in rules {
-        assert!(rule["help"]["text"].as_str().is_some_and(|t| !t.is_empty()), "{rule}");
-        let severity: f64 = rule["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+        assert!(
+            rule["help"]["text"].as_str().is_some_and(|t| !t.is_empty()),
+            "{rule}"
+        );
+        let severity: f64 = rule["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((0.0..=10.0).contains(&severity));
     }
     let results = run["results"].as_array().unwrap();
@@ -182,12 +216,30 @@ fn sarif_is_valid_and_says_what_code_scanning_needs() {
         let index = result["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], result["ruleId"]);
         let location = &result["locations"][0];
-        let uri = location["physicalLocation"]["artifactLocation"]["uri"].as_str().unwrap();
+        let uri = location["physicalLocation"]["artifactLocation"]["uri"]
+            .as_str()
+            .unwrap();
         assert!(uri.starts_with("cdk.out/"), "relative: {uri}");
-        assert!(location["physicalLocation"]["region"]["startLine"].as_u64().unwrap() >= 1);
-        assert!(location["logicalLocations"][0]["name"].as_str().unwrap().starts_with("Open")
-            || location["logicalLocations"][0]["name"].as_str().unwrap().starts_with("InnerOpen"));
-        assert!(location["logicalLocations"][0]["fullyQualifiedName"].as_str().unwrap().contains("/"));
+        assert!(
+            location["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+                >= 1
+        );
+        assert!(
+            location["logicalLocations"][0]["name"]
+                .as_str()
+                .unwrap()
+                .starts_with("Open")
+                || location["logicalLocations"][0]["name"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with("InnerOpen")
+        );
+        assert!(location["logicalLocations"][0]["fullyQualifiedName"]
+            .as_str()
+            .unwrap()
+            .contains("/"));
     }
 }
 
@@ -241,19 +293,35 @@ fn sarif_levels_suppressions_and_fingerprints_that_survive_moved_lines() {
             .cloned()
     };
     assert_eq!(by_name("Open").unwrap()["level"], "error");
-    assert_eq!(by_name("Open").unwrap()["locations"][0]["physicalLocation"]["region"]["startLine"], 6);
+    assert_eq!(
+        by_name("Open").unwrap()["locations"][0]["physicalLocation"]["region"]["startLine"],
+        6
+    );
     assert_eq!(by_name("Depends").unwrap()["level"], "warning");
     let exempt = by_name("Exempt").unwrap();
-    assert!(exempt["suppressions"][0]["justification"].as_str().unwrap().contains("egress proxy"), "{exempt}");
+    assert!(
+        exempt["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .contains("egress proxy"),
+        "{exempt}"
+    );
     assert!(by_name("Closed").is_none());
 
     // Lines move; fingerprints do not.
     scratch.write("template.yaml", &format!("# a comment\n\n{MIXED}"));
-    let moved = json_of(&sg_egress_in(&scratch.0, &["check", "--output", "sarif", "template.yaml"]));
+    let moved = json_of(&sg_egress_in(
+        &scratch.0,
+        &["check", "--output", "sarif", "template.yaml"],
+    ));
     let moved_results = moved["runs"][0]["results"].as_array().unwrap();
     for (before, after) in results.iter().zip(moved_results) {
         assert_eq!(before["partialFingerprints"], after["partialFingerprints"]);
-        let line = |r: &Value| r["locations"][0]["physicalLocation"]["region"]["startLine"].as_u64().unwrap();
+        let line = |r: &Value| {
+            r["locations"][0]["physicalLocation"]["region"]["startLine"]
+                .as_u64()
+                .unwrap()
+        };
         assert_eq!(line(after), line(before) + 2);
     }
 }
@@ -268,12 +336,39 @@ fn exit_codes_strict_and_template_parameters() {
     let closed = closed.to_str().unwrap();
     // UNDETERMINED: 0, or 1 under --strict.
     assert_eq!(sg_egress(&["check", closed]).status.code(), Some(0));
-    assert_eq!(sg_egress(&["check", "--strict", closed]).status.code(), Some(1));
+    assert_eq!(
+        sg_egress(&["check", "--strict", closed]).status.code(),
+        Some(1)
+    );
     // Values on the command line, or in a file CloudFormation's CLI reads.
-    assert_eq!(sg_egress(&["check", "--template-parameter", "Cidr=10.0.0.0/8", "--strict", closed]).status.code(), Some(0));
-    assert_eq!(sg_egress(&["check", "--template-parameter", "Cidr=0.0.0.0/0", closed]).status.code(), Some(1));
-    let values = scratch.write("values.json", r#"[{"ParameterKey": "Cidr", "ParameterValue": "0.0.0.0/0"}]"#);
-    let output = sg_egress(&["check", "--template-parameters", values.to_str().unwrap(), closed]);
+    assert_eq!(
+        sg_egress(&[
+            "check",
+            "--template-parameter",
+            "Cidr=10.0.0.0/8",
+            "--strict",
+            closed
+        ])
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(
+        sg_egress(&["check", "--template-parameter", "Cidr=0.0.0.0/0", closed])
+            .status
+            .code(),
+        Some(1)
+    );
+    let values = scratch.write(
+        "values.json",
+        r#"[{"ParameterKey": "Cidr", "ParameterValue": "0.0.0.0/0"}]"#,
+    );
+    let output = sg_egress(&[
+        "check",
+        "--template-parameters",
+        values.to_str().unwrap(),
+        closed,
+    ]);
     assert_eq!(output.status.code(), Some(1));
     // The command line wins over the file.
     let output = sg_egress(&[
@@ -291,7 +386,14 @@ fn exit_codes_strict_and_template_parameters() {
     let open = open.to_str().unwrap();
     assert_eq!(sg_egress(&["check", open]).status.code(), Some(1));
     assert_eq!(
-        sg_egress(&["check", "--parameters", r#"{"ExemptVpcIds": "vpc-0123456789abcdef0"}"#, open]).status.code(),
+        sg_egress(&[
+            "check",
+            "--parameters",
+            r#"{"ExemptVpcIds": "vpc-0123456789abcdef0"}"#,
+            open
+        ])
+        .status
+        .code(),
         Some(0)
     );
     // Bad input: 2, naming the file and line.
@@ -299,14 +401,22 @@ fn exit_codes_strict_and_template_parameters() {
     let output = sg_egress(&["check", broken.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("broken.yaml") && stderr.contains("line"), "{stderr}");
+    assert!(
+        stderr.contains("broken.yaml") && stderr.contains("line"),
+        "{stderr}"
+    );
     let output = sg_egress(&["check", "--template-parameter", "no-equals", open]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("KEY=VALUE"));
     let output = sg_egress(&["check", "--parameters", r#"{"Nope": 1}"#, open]);
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("Nope"));
-    assert_eq!(sg_egress(&["check", "/nonexistent/template.yaml"]).status.code(), Some(2));
+    assert_eq!(
+        sg_egress(&["check", "/nonexistent/template.yaml"])
+            .status
+            .code(),
+        Some(2)
+    );
 }
 
 #[test]
@@ -315,25 +425,41 @@ fn a_directory_is_searched_and_files_that_are_not_templates_are_skipped() {
     scratch.write("infra/open.yaml", "Resources:\n  G:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: g\n");
     scratch.write("infra/package.json", r#"{"name": "x", "version": "1.0.0"}"#);
     scratch.write("infra/config.yml", "key: value\n");
-    scratch.write("node_modules/dep/template.yaml", "Resources:\n  H:\n    Type: AWS::EC2::SecurityGroup\n");
+    scratch.write(
+        "node_modules/dep/template.yaml",
+        "Resources:\n  H:\n    Type: AWS::EC2::SecurityGroup\n",
+    );
     scratch.write(
         "plan/tfplan.json",
         r#"{"format_version": "1.2", "resource_changes": [{"address": "aws_security_group.a", "type": "aws_security_group", "mode": "managed", "change": {"actions": ["create"], "after": {"egress": [], "tags_all": {}}, "after_unknown": {}}}]}"#,
     );
     let output = sg_egress_in(&scratch.0, &["check", "--output", "json", "."]);
-    assert_eq!(output.status.code(), Some(1), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let results = json_of(&output);
     let found: Vec<(String, String)> = results
         .as_array()
         .unwrap()
         .iter()
-        .map(|r| (r["file"].as_str().unwrap().to_string(), r["resource"].as_str().unwrap().to_string()))
+        .map(|r| {
+            (
+                r["file"].as_str().unwrap().to_string(),
+                r["resource"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(
         found,
         vec![
             ("infra/open.yaml".to_string(), "G".to_string()),
-            ("plan/tfplan.json".to_string(), "aws_security_group.a".to_string()),
+            (
+                "plan/tfplan.json".to_string(),
+                "aws_security_group.a".to_string()
+            ),
         ]
     );
     // A file named on the command line must be a template.
@@ -353,9 +479,16 @@ fn the_table_names_place_resource_outcome_and_reason() {
     let output = sg_egress_in(&scratch.0, &["check", "template.yaml"]);
     let table = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = table.lines().collect();
-    assert!(lines[0].starts_with("WHERE") && lines[0].contains("OUTCOME"), "{table}");
+    assert!(
+        lines[0].starts_with("WHERE") && lines[0].contains("OUTCOME"),
+        "{table}"
+    );
     let open = lines.iter().find(|l| l.contains(" Open ")).unwrap();
     assert!(open.starts_with("template.yaml:6 "), "{open}");
-    assert!(open.contains("NON_COMPLIANT") && open.contains("all traffic to 0.0.0.0/0 (implicit default egress)"), "{open}");
+    assert!(
+        open.contains("NON_COMPLIANT")
+            && open.contains("all traffic to 0.0.0.0/0 (implicit default egress)"),
+        "{open}"
+    );
     assert!(!table.contains('\x1b'), "no colour when NO_COLOR is set");
 }

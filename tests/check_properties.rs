@@ -24,7 +24,14 @@ const PARAMETERS: [(&str, &[&str]); 7] = [
     ("Port", &["0", "1", "443", "65535", "-1"]),
     ("FlagA", &["yes", "no"]),
     ("FlagB", &["yes", "no"]),
-    ("Exempt", &["2099-12-31 egress proxy", "2000-01-01 expired", "not a date"]),
+    (
+        "Exempt",
+        &[
+            "2099-12-31 egress proxy",
+            "2000-01-01 expired",
+            "not a date",
+        ],
+    ),
 ];
 const CIDR4: usize = 0;
 const CIDR6: usize = 1;
@@ -96,10 +103,20 @@ fn rule() -> impl Strategy<Value = Rule> {
                 (0, _) => None,
                 (1..=3, false) => Some(Val::Ref(CIDR4)),
                 (1..=3, true) => Some(Val::Ref(CIDR6)),
-                (n, false) => Some(Val::Lit(["0.0.0.0/0", "10.0.0.0/8", "0.0.0.0/1", "0.0.0.0/0"][usize::from(n) % 4])),
-                (n, true) => Some(Val::Lit(["::/0", "fd00::/8", "::/0", "2001:db8::/32"][usize::from(n) % 4])),
+                (n, false) => Some(Val::Lit(
+                    ["0.0.0.0/0", "10.0.0.0/8", "0.0.0.0/1", "0.0.0.0/0"][usize::from(n) % 4],
+                )),
+                (n, true) => Some(Val::Lit(
+                    ["::/0", "fd00::/8", "::/0", "2001:db8::/32"][usize::from(n) % 4],
+                )),
             };
-            Rule { protocol, from, to, v6, cidr }
+            Rule {
+                protocol,
+                from,
+                to,
+                v6,
+                cidr,
+            }
         })
 }
 
@@ -123,7 +140,10 @@ fn case() -> impl Strategy<Value = Case> {
     (
         egress,
         proptest::collection::vec(rule(), 0..2),
-        proptest::option::weighted(0.3, val(EXEMPT, &["2099-12-31 egress proxy", "2000-01-01 expired"])),
+        proptest::option::weighted(
+            0.3,
+            val(EXEMPT, &["2099-12-31 egress proxy", "2000-01-01 expired"]),
+        ),
     )
         .prop_map(|(egress, standalone, exempt_tag)| Case {
             egress,
@@ -203,7 +223,10 @@ impl Case {
                 }
             }
             Egress::IfList(c, items) => {
-                t.push_str(&format!("      SecurityGroupEgress: !If\n        - {}\n        -\n", PARAMETERS[*c].0));
+                t.push_str(&format!(
+                    "      SecurityGroupEgress: !If\n        - {}\n        -\n",
+                    PARAMETERS[*c].0
+                ));
                 for item in items {
                     t.push_str(&item_yaml(item, 10));
                 }
@@ -211,7 +234,10 @@ impl Case {
             }
         }
         if let Some(tag) = &self.exempt_tag {
-            t.push_str(&format!("      Tags:\n        - Key: sg-egress-exempt\n          Value: {}\n", val_yaml(tag)));
+            t.push_str(&format!(
+                "      Tags:\n        - Key: sg-egress-exempt\n          Value: {}\n",
+                val_yaml(tag)
+            ));
         }
         for (i, r) in self.standalone.iter().enumerate() {
             t.push_str(&format!(
@@ -235,9 +261,15 @@ impl Case {
         let flag = |c: usize| values[&c] == "yes";
         let permission = |r: &Rule| -> Option<EgressPermission> {
             let cidr = resolve(r.cidr.as_ref()?);
-            let protocol: Protocol = resolve(&r.protocol).parse().expect("the domain's protocols parse");
-            let port = |v: &Option<Val>| v.as_ref().map(|v| resolve(v).parse::<i64>().expect("a port"));
-            let mut permission = EgressPermission::new(protocol, port(&r.from), port(&r.to)).expect("ports in range");
+            let protocol: Protocol = resolve(&r.protocol)
+                .parse()
+                .expect("the domain's protocols parse");
+            let port = |v: &Option<Val>| {
+                v.as_ref()
+                    .map(|v| resolve(v).parse::<i64>().expect("a port"))
+            };
+            let mut permission = EgressPermission::new(protocol, port(&r.from), port(&r.to))
+                .expect("ports in range");
             permission.add_cidr(&cidr);
             Some(permission)
         };
@@ -262,7 +294,8 @@ impl Case {
         };
         // A list that resolves to no item is `[]`: the default egress.
         let items = items.filter(|items| !items.is_empty());
-        let standalone: Vec<EgressPermission> = self.standalone.iter().filter_map(permission).collect();
+        let standalone: Vec<EgressPermission> =
+            self.standalone.iter().filter_map(permission).collect();
         let mut default = EgressPermission::new(Protocol::All, None, None).expect("no ports");
         default.add_cidr("0.0.0.0/0");
         let mut tags = BTreeMap::new();
@@ -278,7 +311,8 @@ impl Case {
         };
         match items {
             Some(items) => {
-                let mut egress: Vec<EgressPermission> = items.into_iter().filter_map(permission).collect();
+                let mut egress: Vec<EgressPermission> =
+                    items.into_iter().filter_map(permission).collect();
                 egress.extend(standalone);
                 vec![group(egress)]
             }
@@ -342,7 +376,8 @@ fn today() -> NaiveDate {
 }
 
 fn check(template: &str, given: &BTreeMap<usize, &str>) -> CheckResult {
-    let Document::Template(root) = read_document(template.as_bytes()).expect("the template reads") else {
+    let Document::Template(root) = read_document(template.as_bytes()).expect("the template reads")
+    else {
         panic!("not read as a template:\n{template}");
     };
     let options = CheckOptions {
@@ -380,7 +415,14 @@ fn assignments(parameters: &BTreeSet<usize>) -> Vec<BTreeMap<usize, &'static str
 }
 
 fn open(group: &SecurityGroup) -> bool {
-    judge(group, &Parameters::default(), &KnownPrefixLists::new(), today()).compliance == Compliance::NonCompliant
+    judge(
+        group,
+        &Parameters::default(),
+        &KnownPrefixLists::new(),
+        today(),
+    )
+    .compliance
+        == Compliance::NonCompliant
 }
 
 proptest! {

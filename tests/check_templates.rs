@@ -7,24 +7,34 @@ use serde_json::json;
 use sg_egress_core::params::Parameters;
 use sg_egress_core::templates::cloudformation::check_template;
 use sg_egress_core::templates::terraform::check_plan;
-use sg_egress_core::templates::{read_document, CheckOptions, CheckResult, Document, Kind, Outcome};
+use sg_egress_core::templates::{
+    read_document, CheckOptions, CheckResult, Document, Kind, Outcome,
+};
 use std::collections::BTreeMap;
 
 fn options(given: &[(&str, &str)], parameters: &str) -> CheckOptions {
     CheckOptions {
         parameters: Parameters::from_json_text(parameters).expect("rule parameters"),
-        template_parameters: given.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        template_parameters: given
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         today: NaiveDate::from_ymd_opt(2026, 11, 27).expect("a date"),
     }
 }
 
 /// Checks a template (YAML or JSON) and returns its results by resource.
 fn cfn_with(text: &str, given: &[(&str, &str)], parameters: &str) -> BTreeMap<String, CheckResult> {
-    let Document::Template(root) = read_document(text.as_bytes()).expect("the template reads") else {
+    let Document::Template(root) = read_document(text.as_bytes()).expect("the template reads")
+    else {
         panic!("not a template")
     };
     let checked = check_template(&root, &options(given, parameters)).expect("the template checks");
-    checked.results.into_iter().map(|r| (r.resource.clone(), r)).collect()
+    checked
+        .results
+        .into_iter()
+        .map(|r| (r.resource.clone(), r))
+        .collect()
 }
 
 fn cfn(text: &str) -> BTreeMap<String, CheckResult> {
@@ -82,7 +92,11 @@ fn absent_empty_and_novalue_egress_all_mean_the_implicit_default() {
         let r = &results[id];
         assert_eq!(r.outcome, Outcome::NonCompliant, "{id}: {r:?}");
         assert_eq!(r.kind, Kind::ImplicitDefault, "{id}");
-        assert_eq!(annotation(r), "all traffic to 0.0.0.0/0 (implicit default egress)", "{id}");
+        assert_eq!(
+            annotation(r),
+            "all traffic to 0.0.0.0/0 (implicit default egress)",
+            "{id}"
+        );
         // The group's logical id: no rule is written anywhere.
         assert_eq!(r.line, line_of(&text, &format!("  {id}:"), 0), "{id}");
     }
@@ -166,21 +180,38 @@ fn each_kind_of_opening_points_at_its_item() {
     );
     let results = cfn(&text);
     let all = &results["AllTraffic"];
-    assert_eq!((all.outcome, all.kind), (Outcome::NonCompliant, Kind::AllTraffic));
+    assert_eq!(
+        (all.outcome, all.kind),
+        (Outcome::NonCompliant, Kind::AllTraffic)
+    );
     assert_eq!(all.line, line_of(&text, "- IpProtocol: -1", 0));
     assert_eq!(annotation(all), "all traffic to 0.0.0.0/0");
 
     let tcp = &results["Tcp"];
-    assert_eq!((tcp.outcome, tcp.kind), (Outcome::NonCompliant, Kind::AllTcpPorts));
+    assert_eq!(
+        (tcp.outcome, tcp.kind),
+        (Outcome::NonCompliant, Kind::AllTcpPorts)
+    );
     assert_eq!(tcp.line, line_of(&text, "- IpProtocol: 6", 0));
     assert_eq!(annotation(tcp), "all TCP ports to ::/0");
 
     let udp = &results["UdpTogether"];
-    assert_eq!((udp.outcome, udp.kind), (Outcome::NonCompliant, Kind::AllUdpPorts));
+    assert_eq!(
+        (udp.outcome, udp.kind),
+        (Outcome::NonCompliant, Kind::AllUdpPorts)
+    );
     assert_eq!(udp.line, line_of(&text, "- IpProtocol: udp", 0));
-    assert_eq!(udp.related_lines, vec![line_of(&text, "- IpProtocol: udp", 1)]);
+    assert_eq!(
+        udp.related_lines,
+        vec![line_of(&text, "- IpProtocol: udp", 1)]
+    );
 
-    assert_eq!(results["Octal"].outcome, Outcome::Compliant, "{:?}", results["Octal"]);
+    assert_eq!(
+        results["Octal"].outcome,
+        Outcome::Compliant,
+        "{:?}",
+        results["Octal"]
+    );
 }
 
 #[test]
@@ -209,7 +240,10 @@ fn json_templates_give_the_same_decisions_and_their_own_lines() {
 }"#;
     let results = cfn(text);
     assert_eq!(results["Open"].outcome, Outcome::NonCompliant);
-    assert_eq!(results["Open"].line, line_of(text, "\"IpProtocol\": \"-1\"", 0) - 1);
+    assert_eq!(
+        results["Open"].line,
+        line_of(text, "\"IpProtocol\": \"-1\"", 0) - 1
+    );
     assert_eq!(results["Default"].kind, Kind::ImplicitDefault);
     assert_eq!(results["Default"].line, line_of(text, "\"Default\": {", 0));
 }
@@ -258,10 +292,16 @@ fn standalone_egress_joins_its_group_by_ref_and_by_getatt() {
     // The rules are part of their groups, not results of their own.
     assert!(!results.contains_key("OpenByRef") && !results.contains_key("OpenByGetAtt"));
     let by_ref = &results["ByRef"];
-    assert_eq!((by_ref.outcome, by_ref.kind), (Outcome::NonCompliant, Kind::AllTraffic));
+    assert_eq!(
+        (by_ref.outcome, by_ref.kind),
+        (Outcome::NonCompliant, Kind::AllTraffic)
+    );
     assert_eq!(by_ref.line, line_of(&text, "    Properties:", 1));
     let by_getatt = &results["ByGetAtt"];
-    assert_eq!((by_getatt.outcome, by_getatt.kind), (Outcome::NonCompliant, Kind::AllUdpPorts));
+    assert_eq!(
+        (by_getatt.outcome, by_getatt.kind),
+        (Outcome::NonCompliant, Kind::AllUdpPorts)
+    );
     assert_eq!(by_getatt.line, line_of(&text, "    Properties:", 3));
 }
 
@@ -297,7 +337,8 @@ fn a_group_with_only_standalone_rules_may_keep_the_default() {
     let group = &results["Group"];
     assert_eq!(group.outcome, Outcome::Undetermined, "{group:?}");
     assert!(
-        annotation(group).contains("the implicit default egress may remain beside the standalone rules"),
+        annotation(group)
+            .contains("the implicit default egress may remain beside the standalone rules"),
         "{group:?}"
     );
     // Open anyway: the standalone rule opens it, whatever the default does.
@@ -339,8 +380,14 @@ Resources:
     );
     let results = cfn(&text);
     assert_eq!(results["Literal"].outcome, Outcome::NonCompliant);
-    assert_eq!(results["Literal"].resource_type, "AWS::EC2::SecurityGroupEgress");
-    assert_eq!(results["Literal"].line, line_of(&text, "    Properties:", 0));
+    assert_eq!(
+        results["Literal"].resource_type,
+        "AWS::EC2::SecurityGroupEgress"
+    );
+    assert_eq!(
+        results["Literal"].line,
+        line_of(&text, "    Properties:", 0)
+    );
     assert_eq!(results["FromParameter"].outcome, Outcome::Compliant);
     assert_eq!(results["Imported"].outcome, Outcome::NonCompliant);
     assert_eq!(results["Imported"].kind, Kind::AllTcpPorts);
@@ -404,7 +451,12 @@ fn a_prefix_list_of_the_template_is_read_and_any_other_is_restricted() {
 "
     );
     let results = cfn(&text);
-    assert_eq!(results["ToEverything"].outcome, Outcome::NonCompliant, "{:?}", results["ToEverything"]);
+    assert_eq!(
+        results["ToEverything"].outcome,
+        Outcome::NonCompliant,
+        "{:?}",
+        results["ToEverything"]
+    );
     assert_eq!(results["ToOffice"].outcome, Outcome::Compliant);
     assert_eq!(results["ToManaged"].outcome, Outcome::Compliant);
     assert_eq!(results["ToGroup"].outcome, Outcome::Compliant);
@@ -459,7 +511,10 @@ Resources:
 #[test]
 fn an_unknown_condition_is_never_guessed() {
     let results = cfn(CONDITIONAL);
-    assert!(!results.contains_key("Dropped"), "a false condition drops the resource");
+    assert!(
+        !results.contains_key("Dropped"),
+        "a false condition drops the resource"
+    );
     // Created or not, depending on Env, and open wherever it is created.
     let only = &results["OnlyInProd"];
     assert_eq!(only.outcome, Outcome::NonCompliant, "{only:?}");
@@ -518,8 +573,15 @@ Resources:
 "
     );
     let results = cfn(&text);
-    assert_eq!(results["WhenBoth"].outcome, Outcome::NonCompliant, "{results:?}");
-    assert!(annotation(&results["WhenBoth"]).contains("assumes the default A = \"true\""), "{results:?}");
+    assert_eq!(
+        results["WhenBoth"].outcome,
+        Outcome::NonCompliant,
+        "{results:?}"
+    );
+    assert!(
+        annotation(&results["WhenBoth"]).contains("assumes the default A = \"true\""),
+        "{results:?}"
+    );
     assert!(!results.contains_key("WhenEither"), "{results:?}");
 }
 
@@ -602,7 +664,10 @@ fn parameters_without_values_defaults_and_allowed_values() {
     );
     let defaulted = &results["Defaulted"];
     assert_eq!(defaulted.outcome, Outcome::Compliant);
-    assert!(annotation(defaulted).contains("assumes the default WithDefault = \"10.0.0.0/8\""), "{defaulted:?}");
+    assert!(
+        annotation(defaulted).contains("assumes the default WithDefault = \"10.0.0.0/8\""),
+        "{defaulted:?}"
+    );
     let open = &results["OpenByDefault"];
     assert_eq!(open.outcome, Outcome::NonCompliant);
     assert_eq!(
@@ -611,9 +676,20 @@ fn parameters_without_values_defaults_and_allowed_values() {
     );
     let enumerated = &results["Enumerated"];
     assert_eq!(enumerated.outcome, Outcome::Undetermined);
-    assert!(annotation(enumerated).contains("Ref Allowed"), "{enumerated:?}");
-    assert!(annotation(enumerated).contains("open with \"0.0.0.0/0\""), "{enumerated:?}");
-    assert_eq!(results["EveryAllowed"].outcome, Outcome::NonCompliant, "{:?}", results["EveryAllowed"]);
+    assert!(
+        annotation(enumerated).contains("Ref Allowed"),
+        "{enumerated:?}"
+    );
+    assert!(
+        annotation(enumerated).contains("open with \"0.0.0.0/0\""),
+        "{enumerated:?}"
+    );
+    assert_eq!(
+        results["EveryAllowed"].outcome,
+        Outcome::NonCompliant,
+        "{:?}",
+        results["EveryAllowed"]
+    );
     // Its default names a parameter, not a value.
     let ssm = &results["Ssm"];
     assert_eq!(ssm.outcome, Outcome::Undetermined, "{ssm:?}");
@@ -634,7 +710,10 @@ fn given_values_win_over_defaults_and_enumeration() {
     );
     assert_eq!(results["Unknown"].outcome, Outcome::NonCompliant);
     assert_eq!(results["Defaulted"].outcome, Outcome::NonCompliant);
-    assert_eq!(annotation(&results["Defaulted"]), "all traffic to 0.0.0.0/0");
+    assert_eq!(
+        annotation(&results["Defaulted"]),
+        "all traffic to 0.0.0.0/0"
+    );
     assert_eq!(results["Enumerated"].outcome, Outcome::Compliant);
     assert_eq!(results["Ssm"].outcome, Outcome::Compliant);
 }
@@ -704,13 +783,33 @@ Outputs:
     );
     // `${{Zero}}` in Sub names no parameter or resource: unknown.
     let results = cfn(&text);
-    assert_eq!(results["FindInMap"].outcome, Outcome::NonCompliant, "{:?}", results["FindInMap"]);
-    assert_eq!(results["Select"].outcome, Outcome::NonCompliant, "{:?}", results["Select"]);
+    assert_eq!(
+        results["FindInMap"].outcome,
+        Outcome::NonCompliant,
+        "{:?}",
+        results["FindInMap"]
+    );
+    assert_eq!(
+        results["Select"].outcome,
+        Outcome::NonCompliant,
+        "{:?}",
+        results["Select"]
+    );
     let sub = &results["SubJoinSplit"];
     assert_eq!(sub.outcome, Outcome::NonCompliant, "{sub:?}");
     assert_eq!(annotation(sub), "all traffic to ::/0");
-    assert_eq!(results["Pseudo"].outcome, Outcome::Undetermined, "{:?}", results["Pseudo"]);
-    assert_eq!(results["Dynamic"].outcome, Outcome::Undetermined, "{:?}", results["Dynamic"]);
+    assert_eq!(
+        results["Pseudo"].outcome,
+        Outcome::Undetermined,
+        "{:?}",
+        results["Pseudo"]
+    );
+    assert_eq!(
+        results["Dynamic"].outcome,
+        Outcome::Undetermined,
+        "{:?}",
+        results["Dynamic"]
+    );
     let prod = cfn_with(&text, &[("Stage", "prod")], "{}");
     assert_eq!(prod["FindInMap"].outcome, Outcome::Compliant);
 }
@@ -764,11 +863,25 @@ Resources:
     assert_eq!(exempt.outcome, Outcome::Compliant);
     assert!(annotation(exempt).starts_with("Exempt: "), "{exempt:?}");
     assert!(exempt.exemption.is_some());
-    assert_eq!(results["Expired"].outcome, Outcome::NonCompliant, "{:?}", results["Expired"]);
+    assert_eq!(
+        results["Expired"].outcome,
+        Outcome::NonCompliant,
+        "{:?}",
+        results["Expired"]
+    );
     assert_eq!(results["UnknownTag"].outcome, Outcome::Undetermined);
-    assert!(annotation(&results["UnknownTag"]).contains("tag sg-egress-exempt"), "{:?}", results["UnknownTag"]);
+    assert!(
+        annotation(&results["UnknownTag"]).contains("tag sg-egress-exempt"),
+        "{:?}",
+        results["UnknownTag"]
+    );
     assert_eq!(results["InVpc"].outcome, Outcome::Compliant);
-    assert_eq!(results["UnknownVpc"].outcome, Outcome::Undetermined, "{:?}", results["UnknownVpc"]);
+    assert_eq!(
+        results["UnknownVpc"].outcome,
+        Outcome::Undetermined,
+        "{:?}",
+        results["UnknownVpc"]
+    );
 }
 
 // ---- templates not final, nested stacks --------------------------------------------------
@@ -791,8 +904,14 @@ Resources:
     );
     let results = cfn(&text);
     let group = &results["Group"];
-    assert_eq!((group.outcome, group.kind), (Outcome::NotEvaluated, Kind::NotEvaluated));
-    assert!(annotation(group).contains("AWS::LanguageExtensions, AWS::Serverless-2016-10-31"), "{group:?}");
+    assert_eq!(
+        (group.outcome, group.kind),
+        (Outcome::NotEvaluated, Kind::NotEvaluated)
+    );
+    assert!(
+        annotation(group).contains("AWS::LanguageExtensions, AWS::Serverless-2016-10-31"),
+        "{group:?}"
+    );
     assert_eq!(group.line, line_of(&text, "  Group:", 0));
 }
 
@@ -812,7 +931,10 @@ fn nested_stacks_name_their_templates() {
         panic!("not a template")
     };
     let checked = check_template(&root, &options(&[], "{}")).expect("checks");
-    assert_eq!(checked.nested_templates, vec!["ParentInner0123.nested.template.json".to_string()]);
+    assert_eq!(
+        checked.nested_templates,
+        vec!["ParentInner0123.nested.template.json".to_string()]
+    );
 }
 
 // ---- YAML as CloudFormation reads it --------------------------------------------------
@@ -867,7 +989,13 @@ fn yaml_that_cloudformation_refuses_is_refused_with_its_line() {
 // ---- Terraform plans --------------------------------------------------
 
 /// A plan entry for `resource_changes`.
-fn change(address: &str, kind: &str, actions: &[&str], after: serde_json::Value, unknown: serde_json::Value) -> serde_json::Value {
+fn change(
+    address: &str,
+    kind: &str,
+    actions: &[&str],
+    after: serde_json::Value,
+    unknown: serde_json::Value,
+) -> serde_json::Value {
     json!({
         "address": address,
         "mode": "managed",
@@ -892,7 +1020,13 @@ fn plan(value: serde_json::Value) -> (String, BTreeMap<String, CheckResult>) {
         panic!("not a plan")
     };
     let results = check_plan(&root, &options(&[], "{}")).expect("the plan checks");
-    (text, results.into_iter().map(|r| (r.resource.clone(), r)).collect())
+    (
+        text,
+        results
+            .into_iter()
+            .map(|r| (r.resource.clone(), r))
+            .collect(),
+    )
 }
 
 /// The line of the `{` of a resource change (its `address` is its first key).
@@ -924,14 +1058,26 @@ fn terraform_groups_have_no_default_egress_and_their_blocks_open_them() {
             {"address": "aws_security_group.open", "type": "aws_security_group", "expressions": {"egress": []}},
         ]}}
     }));
-    assert_eq!(results["aws_security_group.none"].outcome, Outcome::Compliant);
+    assert_eq!(
+        results["aws_security_group.none"].outcome,
+        Outcome::Compliant
+    );
     let open = &results["aws_security_group.open"];
-    assert_eq!((open.outcome, open.kind), (Outcome::NonCompliant, Kind::AllTraffic));
+    assert_eq!(
+        (open.outcome, open.kind),
+        (Outcome::NonCompliant, Kind::AllTraffic)
+    );
     assert_eq!(open.line, change_line(&text, "aws_security_group.open"));
     let default = &results["aws_default_security_group.default"];
-    assert_eq!((default.outcome, default.kind), (Outcome::NonCompliant, Kind::AllUdpPorts));
+    assert_eq!(
+        (default.outcome, default.kind),
+        (Outcome::NonCompliant, Kind::AllUdpPorts)
+    );
     assert!(!results.contains_key("aws_security_group.gone"));
-    assert_eq!(results["aws_security_group.exempt"].outcome, Outcome::Compliant);
+    assert_eq!(
+        results["aws_security_group.exempt"].outcome,
+        Outcome::Compliant
+    );
     assert!(results["aws_security_group.exempt"].exemption.is_some());
 }
 
@@ -971,17 +1117,36 @@ fn terraform_rule_resources_join_their_groups_by_id_and_by_reference_in_modules(
         }}
     }));
     let known = &results["aws_security_group.known"];
-    assert_eq!((known.outcome, known.kind), (Outcome::NonCompliant, Kind::AllTcpPorts), "{known:?}");
-    assert_eq!(known.line, change_line(&text, "aws_security_group_rule.all_tcp"));
+    assert_eq!(
+        (known.outcome, known.kind),
+        (Outcome::NonCompliant, Kind::AllTcpPorts),
+        "{known:?}"
+    );
+    assert_eq!(
+        known.line,
+        change_line(&text, "aws_security_group_rule.all_tcp")
+    );
     // Its egress is unknown only because no block is written: no inline rules.
-    assert_eq!(results["module.net[\"a\"].aws_security_group.this"].outcome, Outcome::Compliant);
+    assert_eq!(
+        results["module.net[\"a\"].aws_security_group.this"].outcome,
+        Outcome::Compliant
+    );
     let b = &results["module.net[\"b\"].aws_security_group.this"];
     assert_eq!(b.outcome, Outcome::NonCompliant, "{b:?}");
-    assert_eq!(b.line, change_line(&text, "module.net[\"b\"].aws_vpc_security_group_egress_rule.all"));
+    assert_eq!(
+        b.line,
+        change_line(
+            &text,
+            "module.net[\"b\"].aws_vpc_security_group_egress_rule.all"
+        )
+    );
     assert!(!results.contains_key("module.net[\"b\"].aws_vpc_security_group_egress_rule.all"));
     // A rule for a group the plan does not hold is judged on its own.
     let elsewhere = &results["aws_vpc_security_group_egress_rule.elsewhere"];
-    assert_eq!((elsewhere.outcome, elsewhere.kind), (Outcome::NonCompliant, Kind::AllUdpPorts));
+    assert_eq!(
+        (elsewhere.outcome, elsewhere.kind),
+        (Outcome::NonCompliant, Kind::AllUdpPorts)
+    );
 }
 
 #[test]
@@ -1004,17 +1169,25 @@ fn terraform_values_known_after_apply_are_unknowns() {
     assert_eq!(web.outcome, Outcome::Undetermined, "{web:?}");
     assert!(annotation(web).contains("known after apply"), "{web:?}");
     // Blocks are written but their values are all unknown.
-    assert_eq!(results["aws_security_group.written"].outcome, Outcome::Undetermined);
+    assert_eq!(
+        results["aws_security_group.written"].outcome,
+        Outcome::Undetermined
+    );
 }
 
 #[test]
 fn another_plan_format_is_bad_input() {
-    let text = serde_json::to_string_pretty(&json!({"format_version": "2.0", "resource_changes": []})).unwrap();
+    let text =
+        serde_json::to_string_pretty(&json!({"format_version": "2.0", "resource_changes": []}))
+            .unwrap();
     let Document::Plan(root) = read_document(text.as_bytes()).expect("reads") else {
         panic!("not a plan")
     };
     let error = check_plan(&root, &options(&[], "{}")).expect_err("refused");
-    assert!(error.to_string().contains("format_version \"2.0\""), "{error}");
+    assert!(
+        error.to_string().contains("format_version \"2.0\""),
+        "{error}"
+    );
     assert_eq!(error.line, 2);
 }
 
@@ -1022,8 +1195,16 @@ fn another_plan_format_is_bad_input() {
 
 #[test]
 fn hostile_templates_are_clear_errors_never_panics() {
-    let deep_json = format!("{{\"Resources\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
-    let deep_yaml = format!("Resources:\n  A: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    let deep_json = format!(
+        "{{\"Resources\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let deep_yaml = format!(
+        "Resources:\n  A: {}{}\n",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let laughs = {
         let mut t = String::from("Resources:\n  a0: &a0 lol\n");
         for i in 1..10 {
@@ -1037,9 +1218,17 @@ fn hostile_templates_are_clear_errors_never_panics() {
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
         ("deep JSON", deep_json.into_bytes(), "nested deeper than"),
         ("deep YAML", deep_yaml.into_bytes(), "recursion limit"),
-        ("a billion laughs", laughs.into_bytes(), "anchors are not allowed"),
+        (
+            "a billion laughs",
+            laughs.into_bytes(),
+            "anchors are not allowed",
+        ),
         ("invalid UTF-8", invalid, "not UTF-8"),
-        ("not a template", b"just: a mapping\n".to_vec(), "neither a CloudFormation template"),
+        (
+            "not a template",
+            b"just: a mapping\n".to_vec(),
+            "neither a CloudFormation template",
+        ),
         ("not YAML", b"Resources: [\n".to_vec(), ""),
         ("empty", Vec::new(), ""),
     ];

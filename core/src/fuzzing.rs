@@ -94,27 +94,48 @@ pub type TemplateOutcome = Result<Vec<(String, crate::templates::Outcome)>, Stri
 /// and renders SARIF. Every result must point at a line of the input and
 /// carry an annotation Config would accept.
 pub fn read_and_check_template(data: &[u8]) -> TemplateOutcome {
-    use crate::templates::{cloudformation, read_document, sarif, terraform, CheckOptions, Document};
+    use crate::templates::{
+        cloudformation, read_document, sarif, terraform, CheckOptions, Document,
+    };
     let options = CheckOptions {
         parameters: Parameters::default(),
-        template_parameters: [("Cidr".to_string(), "0.0.0.0/0".to_string())].into_iter().collect(),
+        template_parameters: [("Cidr".to_string(), "0.0.0.0/0".to_string())]
+            .into_iter()
+            .collect(),
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).expect("a date"),
     };
     let results = match read_document(data).map_err(|e| e.to_string())? {
-        Document::Template(root) => cloudformation::check_template(&root, &options).map_err(|e| e.to_string())?.results,
-        Document::Plan(root) => terraform::check_plan(&root, &options).map_err(|e| e.to_string())?,
+        Document::Template(root) => {
+            cloudformation::check_template(&root, &options)
+                .map_err(|e| e.to_string())?
+                .results
+        }
+        Document::Plan(root) => {
+            terraform::check_plan(&root, &options).map_err(|e| e.to_string())?
+        }
         Document::Manifest(_) => return Ok(Vec::new()),
     };
     // An upper bound: a line may end in \n, \r\n or a lone \r.
-    let lines = u32::try_from(data.iter().filter(|b| **b == b'\n' || **b == b'\r').count() + 1).unwrap_or(u32::MAX);
+    let lines = u32::try_from(data.iter().filter(|b| **b == b'\n' || **b == b'\r').count() + 1)
+        .unwrap_or(u32::MAX);
     for result in &results {
-        assert!((1..=lines).contains(&result.line), "line {} of {lines}", result.line);
+        assert!(
+            (1..=lines).contains(&result.line),
+            "line {} of {lines}",
+            result.line
+        );
         assert!(result.related_lines.iter().all(|l| (1..=lines).contains(l)));
         assert!(result.annotation.as_ref().is_none_or(|a| {
             (1..=256).contains(&a.chars().count()) && a.encode_utf16().count() <= 256
         }));
     }
-    let located: Vec<sarif::Located> = results.iter().map(|result| sarif::Located { uri: "t", result }).collect();
+    let located: Vec<sarif::Located> = results
+        .iter()
+        .map(|result| sarif::Located { uri: "t", result })
+        .collect();
     assert!(serde_json::to_vec(&sarif::to_sarif(&located, "0")).is_ok());
-    Ok(results.into_iter().map(|r| (r.resource, r.outcome)).collect())
+    Ok(results
+        .into_iter()
+        .map(|r| (r.resource, r.outcome))
+        .collect())
 }

@@ -13,12 +13,13 @@
 pub mod cidr;
 pub mod coverage;
 pub mod fuzzing;
+pub mod hook;
 pub mod model;
 pub mod params;
 pub mod read;
 pub mod remediation;
-pub mod templates;
 pub mod report;
+pub mod templates;
 pub mod verdict;
 
 pub use model::{EgressPermission, Protocol, Resource, SecurityGroup};

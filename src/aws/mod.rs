@@ -5,6 +5,7 @@ pub mod aggregator;
 pub mod config;
 pub mod ec2;
 pub mod ec2_sdk;
+pub mod payload;
 pub mod remediate;
 pub mod sts;
 
@@ -198,6 +199,15 @@ impl Deadline {
                 .duration_since(SystemTime::now())
                 .is_ok_and(|left| left > DEADLINE_MARGIN),
         }
+    }
+
+    /// The time left before the deadline and its margin (`None`: no deadline).
+    pub fn remaining(&self) -> Option<Duration> {
+        self.at.map(|at| {
+            at.duration_since(SystemTime::now())
+                .unwrap_or_default()
+                .saturating_sub(DEADLINE_MARGIN)
+        })
     }
 
     /// An error saying what was done when the deadline stopped the work.

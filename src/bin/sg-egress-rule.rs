@@ -1,11 +1,16 @@
 //! The Lambda function AWS Config invokes as a custom rule. Deployed a second
 //! time with `SG_EGRESS_MODE=remediation` (and its own role, the only one
-//! allowed to revoke egress), it is the remediation the SSM runbook invokes.
-//! The mode is chosen once, at start.
+//! allowed to revoke egress), it is the remediation the SSM runbook invokes;
+//! with `SG_EGRESS_MODE=hook` (and the rule's parameters in
+//! `SG_EGRESS_PARAMETERS`), the CloudFormation Lambda Hook that judges
+//! groups before they are created. The mode is chosen once, at start.
 
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use lambda_runtime::layers::TracingLayer;
+use lambda_runtime::tower::util::MapRequestLayer;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent, LambdaInvocation, Runtime};
 use serde_json::value::RawValue;
 use sg_egress_rule::aws::{load_sdk_config, Clients, Deadline, RoleClients};
+use sg_egress_rule::handler::hook::{handle_hook, HookContext, UNREADABLE};
 use sg_egress_rule::handler::remediation::remediate;
 use sg_egress_rule::handler::rule::{handle, RuleContext};
 
@@ -42,6 +47,15 @@ fn init_logging() {
 /// A setting from the function's environment; unset and empty are the same.
 fn setting(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// An invocation whose body is not JSON, made one the hook can answer.
+fn readable_body(mut invocation: LambdaInvocation) -> LambdaInvocation {
+    if let Err(e) = serde_json::from_slice::<&RawValue>(&invocation.body) {
+        let wrapped = serde_json::json!({ UNREADABLE: e.to_string() });
+        invocation.body = serde_json::to_vec(&wrapped).unwrap_or_default().into();
+    }
+    invocation
 }
 
 /// The account of an ARN (`arn:aws:lambda:us-east-1:123456789012:function:x`).
@@ -100,8 +114,34 @@ async fn main() -> Result<(), Error> {
             ))
             .await
         }
+        "hook" => {
+            let context = HookContext::new(setting("SG_EGRESS_PARAMETERS").as_deref());
+            if let Err(message) = &context.parameters {
+                lambda_runtime::tracing::error!("{message}");
+            }
+            let context = &context;
+            let handler = service_fn(move |event: LambdaEvent<Box<RawValue>>| async move {
+                let deadline = Deadline::from_epoch_millis(event.context.deadline);
+                Ok::<_, Error>(
+                    handle_hook(
+                        event.payload.get().as_bytes(),
+                        context,
+                        chrono::Utc::now().date_naive(),
+                        deadline,
+                    )
+                    .await,
+                )
+            });
+            // A hook always answers, even a request that is not JSON: such a
+            // body is handed over as {"sgEgressUnreadableRequest": why}.
+            Runtime::new(handler)
+                .layer(TracingLayer::new())
+                .layer(MapRequestLayer::new(readable_body))
+                .run()
+                .await
+        }
         other => Err(format!(
-            "SG_EGRESS_MODE={other:?} is not a mode (expected rule or remediation)"
+            "SG_EGRESS_MODE={other:?} is not a mode (expected rule, remediation or hook)"
         )
         .into()),
     }

@@ -7,6 +7,7 @@
 //! - [`remediation`]: the remediation the SSM runbook invokes;
 //! - [`scan`]: `sg-egress scan` from a workstation.
 
+pub mod hook;
 pub mod remediation;
 pub mod rule;
 pub mod scan;

@@ -188,6 +188,8 @@ class Emulator:
             self.aws_time = 0.0  # seconds spent answering AWS calls
             self.first_next_at = None  # when the function first asked for work
             self.timings = []  # per invocation: (delivered, responded, AWS time in between)
+            self.payloads = {}  # payload id -> (HTTP status, body bytes, delay seconds)
+            self.payload_gets = []  # payload ids fetched, in order
             self.delivered = {}  # request id -> (time the event was handed over, AWS time then)
 
     # ---- routing ---------------------------------------------------------
@@ -198,6 +200,8 @@ class Emulator:
             return self.runtime(request)(environ, start_response)
         if path.startswith("/_emulator/"):
             return self.control(request)(environ, start_response)
+        if path.startswith("/_payload/"):
+            return self.payload(request)(environ, start_response)
         started = time.time()
         try:
             response = self.aws(request, environ)
@@ -671,6 +675,21 @@ class Emulator:
         return Response("not found", status=404)
 
     # ---- control ---------------------------------------------------------
+    def payload(self, request):
+        """A CloudFormation hook's stack payload, as S3 serves a presigned
+        URL: the stored body, or the stored failure (403 for an expired
+        signature), after the stored delay."""
+        payload_id = request.path[len("/_payload/"):]
+        with self.lock:
+            self.payload_gets.append(payload_id)
+            stored = self.payloads.get(payload_id)
+        if stored is None:
+            return Response(b"<Error><Code>NoSuchKey</Code></Error>", status=404, content_type="application/xml")
+        status, body, delay = stored
+        if delay:
+            time.sleep(delay)
+        return Response(body, status=status, content_type="application/json" if status == 200 else "application/xml")
+
     def control(self, request):
         name = request.path[len("/_emulator/"):]
         body = request.get_json(silent=True) or {}
@@ -678,6 +697,18 @@ class Emulator:
         if name == "reset":
             self.reset()
             return json_response({})
+        if name == "payload":
+            # {"body": text} or {"bodyHex": hex}, "status" (200), "delaySeconds" (0):
+            # returns a presigned-looking URL on this server.
+            payload_id = str(uuid.uuid4())
+            body_bytes = bytes.fromhex(body["bodyHex"]) if "bodyHex" in body else body.get("body", "").encode()
+            with self.lock:
+                self.payloads[payload_id] = (int(body.get("status", 200)), body_bytes, float(body.get("delaySeconds", 0)))
+            url = f"http://127.0.0.1:{self.port}/_payload/{payload_id}?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=0f00"
+            return json_response({"url": url, "id": payload_id})
+        if name == "payload-gets":
+            with self.lock:
+                return json_response({"gets": list(self.payload_gets)})
         if name == "result-token":
             token = str(uuid.uuid4())
             with self.lock:

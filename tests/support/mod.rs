@@ -208,6 +208,29 @@ impl Emulator {
         (outcome, body)
     }
 
+    /// Invokes the function with a deadline `seconds` from now.
+    pub fn invoke_within(&self, event: &Value, seconds: u64) -> (String, Value) {
+        let answer = self.control(
+            "invoke",
+            json!({ "event": event, "timeoutSeconds": 240, "deadlineSeconds": seconds }),
+        );
+        let outcome = answer["outcome"].as_str().unwrap().to_string();
+        let body = answer["body"]
+            .as_str()
+            .map(|b| serde_json::from_str(b).unwrap_or(json!(b)))
+            .unwrap_or(Value::Null);
+        (outcome, body)
+    }
+
+    /// Stores a hook's stack payload; returns its presigned-looking URL.
+    pub fn payload(&self, body: &str, status: u16, delay_seconds: f64) -> String {
+        let answer = self.control(
+            "payload",
+            json!({ "body": body, "status": status, "delaySeconds": delay_seconds }),
+        );
+        answer["url"].as_str().unwrap().to_string()
+    }
+
     /// Invokes the function with bytes that need not be JSON.
     pub fn invoke_raw(&self, bytes: &[u8]) -> (String, Value) {
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();

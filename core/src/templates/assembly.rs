@@ -21,7 +21,11 @@ pub fn is_manifest(root: &Node) -> bool {
 /// The stacks and nested assemblies a manifest lists, in its order.
 pub fn artifacts(manifest: &Node) -> Vec<Artifact> {
     let mut out = Vec::new();
-    for (key, artifact) in manifest.get("artifacts").map(Node::members).unwrap_or_default() {
+    for (key, artifact) in manifest
+        .get("artifacts")
+        .map(Node::members)
+        .unwrap_or_default()
+    {
         let properties = artifact.get("properties");
         let property = |name: &str| properties.and_then(|p| p.get(name)).and_then(Node::as_str);
         match artifact.get("type").and_then(Node::as_str) {

@@ -11,7 +11,9 @@ use super::node::{Node, TemplateError};
 use super::resolve::{Kind as V, ParameterValue, Resolver, V as Resolved};
 use super::{decide, Bound, Bounds, CheckOptions, CheckResult, Kind, Outcome};
 use crate::cidr::Cidr;
-use crate::model::{CidrDestination, EgressPermission, KnownPrefixLists, Protocol, SecurityGroup, Usage};
+use crate::model::{
+    CidrDestination, EgressPermission, KnownPrefixLists, Protocol, SecurityGroup, Usage,
+};
 use std::collections::BTreeMap;
 
 pub const GROUP_TYPE: &str = "AWS::EC2::SecurityGroup";
@@ -29,7 +31,8 @@ const MAX_ALTERNATIVES: usize = 1024;
 
 /// Whether a document is a CloudFormation template.
 pub fn is_template(root: &Node) -> bool {
-    root.get("Resources").is_some_and(|r| matches!(r.value, super::node::Value::Map(_)))
+    root.get("Resources")
+        .is_some_and(|r| matches!(r.value, super::node::Value::Map(_)))
         || root.get("AWSTemplateFormatVersion").is_some()
 }
 
@@ -71,7 +74,8 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
         for (key, resource) in resources {
             let kind = type_of(resource);
             // A standalone rule of a group of the template is part of it.
-            let unlinked_rule = kind == Some(EGRESS_TYPE) && template.linked_group(resource).is_none();
+            let unlinked_rule =
+                kind == Some(EGRESS_TYPE) && template.linked_group(resource).is_none();
             if kind == Some(GROUP_TYPE) || unlinked_rule {
                 check.results.push(CheckResult {
                     resource: key.text.clone(),
@@ -139,9 +143,16 @@ fn assignments(
 ) -> Vec<BTreeMap<String, ParameterValue>> {
     let mut fixed = BTreeMap::new();
     let mut enumerated: Vec<(String, Vec<String>)> = Vec::new();
-    for (key, declaration) in root.get("Parameters").map(Node::members).unwrap_or_default() {
+    for (key, declaration) in root
+        .get("Parameters")
+        .map(Node::members)
+        .unwrap_or_default()
+    {
         let name = key.text.clone();
-        let kind = declaration.get("Type").and_then(Node::as_str).unwrap_or("String");
+        let kind = declaration
+            .get("Type")
+            .and_then(Node::as_str)
+            .unwrap_or("String");
         let value = if let Some(value) = given.get(&name) {
             ParameterValue::Given(value.clone())
         } else if kind.starts_with("AWS::SSM::Parameter::Value<") {
@@ -275,7 +286,11 @@ impl<'t> Index<'t> {
 }
 
 impl<'t> Template<'t> {
-    fn new(root: &'t Node, index: std::rc::Rc<Index<'t>>, parameters: BTreeMap<String, ParameterValue>) -> Self {
+    fn new(
+        root: &'t Node,
+        index: std::rc::Rc<Index<'t>>,
+        parameters: BTreeMap<String, ParameterValue>,
+    ) -> Self {
         Template {
             root,
             index,
@@ -345,7 +360,10 @@ impl<'t> Template<'t> {
     }
 
     fn resources(&self) -> &'t [(super::node::Key, Node)] {
-        self.root.get("Resources").map(Node::members).unwrap_or_default()
+        self.root
+            .get("Resources")
+            .map(Node::members)
+            .unwrap_or_default()
     }
 
     fn resource(&self, name: &str) -> Option<&'t Node> {
@@ -364,7 +382,9 @@ impl<'t> Template<'t> {
                 continue;
             };
             let resolved = resolver.resolve(entries);
-            let V::List(items) = &resolved.kind else { continue };
+            let V::List(items) = &resolved.kind else {
+                continue;
+            };
             let cidrs: Option<Vec<String>> = items
                 .iter()
                 .map(|e| e.get("Cidr").and_then(Resolved::text).map(str::to_string))
@@ -409,7 +429,12 @@ impl<'t> Template<'t> {
         unknowns.extend(inline.unknowns.iter().cloned());
         let mut candidates = inline.candidates;
         let mut linked = 0;
-        let standalone = self.index.standalone.get(key.text.as_str()).map(Vec::as_slice).unwrap_or_default();
+        let standalone = self
+            .index
+            .standalone
+            .get(key.text.as_str())
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         for &other in standalone {
             let condition = self.exists(other, &resolver);
             if condition == Some(false) {
@@ -420,7 +445,10 @@ impl<'t> Template<'t> {
             let rule = other
                 .get("Properties")
                 .map(|p| resolver.resolve(p))
-                .unwrap_or(Resolved { line, kind: V::Map(Vec::new()) });
+                .unwrap_or(Resolved {
+                    line,
+                    kind: V::Map(Vec::new()),
+                });
             candidates.push(Candidate {
                 line,
                 rule,
@@ -430,7 +458,10 @@ impl<'t> Template<'t> {
         let default = match (inline.default, linked) {
             (Presence::No, _) => Presence::No,
             (_, n) if n > 0 => {
-                unknowns.push("the implicit default egress may remain beside the standalone rules".to_string());
+                unknowns.push(
+                    "the implicit default egress may remain beside the standalone rules"
+                        .to_string(),
+                );
                 Presence::Maybe
             }
             (presence, _) => presence,
@@ -438,14 +469,35 @@ impl<'t> Template<'t> {
         if exists.is_none() {
             unknowns.push(format!(
                 "Condition {} (not known until deployment)",
-                resource.get("Condition").and_then(Node::as_str).unwrap_or("?")
+                resource
+                    .get("Condition")
+                    .and_then(Node::as_str)
+                    .unwrap_or("?")
             ));
         }
-        let widest = self.bound(key, properties, &candidates, default != Presence::No, Width::Widest, &resolver, options, &mut unknowns)?;
+        let widest = self.bound(
+            key,
+            properties,
+            &candidates,
+            default != Presence::No,
+            Width::Widest,
+            &resolver,
+            options,
+            &mut unknowns,
+        )?;
         let narrowest = if exists.is_none() {
             None
         } else {
-            Some(self.bound(key, properties, &candidates, default == Presence::Yes, Width::Narrowest, &resolver, options, &mut unknowns)?)
+            Some(self.bound(
+                key,
+                properties,
+                &candidates,
+                default == Presence::Yes,
+                Width::Narrowest,
+                &resolver,
+                options,
+                &mut unknowns,
+            )?)
         };
         let (defaults, tried) = self.used(&resolver);
         unknowns.extend(resolver.unknown_conditions());
@@ -467,13 +519,14 @@ impl<'t> Template<'t> {
     /// The parameters an evaluation took from their defaults, and those it
     /// took from the allowed values being tried, with their values.
     fn used(&self, resolver: &Resolver) -> (Vec<(String, String)>, Vec<(String, String)>) {
-        let pick = |names: &std::collections::BTreeSet<String>, defaults: bool| -> Vec<(String, String)> {
+        let pick = |names: &std::collections::BTreeSet<String>,
+                    defaults: bool|
+         -> Vec<(String, String)> {
             names
                 .iter()
                 .filter_map(|name| match (self.parameters.get(name), defaults) {
-                    (Some(ParameterValue::Default(v)), true) | (Some(ParameterValue::Allowed(v)), false) => {
-                        Some((name.clone(), v.clone()))
-                    }
+                    (Some(ParameterValue::Default(v)), true)
+                    | (Some(ParameterValue::Allowed(v)), false) => Some((name.clone(), v.clone())),
                     _ => None,
                 })
                 .collect()
@@ -500,7 +553,10 @@ impl<'t> Template<'t> {
         let rule = resource
             .get("Properties")
             .map(|p| resolver.resolve(p))
-            .unwrap_or(Resolved { line, kind: V::Map(Vec::new()) });
+            .unwrap_or(Resolved {
+                line,
+                kind: V::Map(Vec::new()),
+            });
         let group_id = rule
             .get("GroupId")
             .and_then(Resolved::text)
@@ -551,7 +607,11 @@ impl<'t> Template<'t> {
     }
 
     /// What the group's own `SecurityGroupEgress` holds.
-    fn inline(&self, properties: Option<&Node>, resolver: &Resolver) -> Result<Inline, TemplateError> {
+    fn inline(
+        &self,
+        properties: Option<&Node>,
+        resolver: &Resolver,
+    ) -> Result<Inline, TemplateError> {
         let mut inline = Inline {
             candidates: Vec::new(),
             default: Presence::No,
@@ -563,7 +623,10 @@ impl<'t> Template<'t> {
         };
         // Item by item where the list is written out, for each item's line.
         let items: Vec<(u32, Resolved)> = match list.elements() {
-            Some(items) => items.iter().map(|i| (i.line, resolver.resolve(i))).collect(),
+            Some(items) => items
+                .iter()
+                .map(|i| (i.line, resolver.resolve(i)))
+                .collect(),
             None => {
                 let resolved = resolver.resolve(list);
                 match resolved.kind {
@@ -662,7 +725,8 @@ impl<'t> Template<'t> {
         };
         if default {
             let block = Cidr::parse("0.0.0.0/0").expect("the whole IPv4 space");
-            let mut permission = EgressPermission::new(Protocol::All, None, None).expect("no ports");
+            let mut permission =
+                EgressPermission::new(Protocol::All, None, None).expect("no ports");
             permission.cidrs.push(CidrDestination {
                 text: "0.0.0.0/0 (implicit default egress)".to_string(),
                 block: Some(block),
@@ -697,7 +761,9 @@ fn tags(
     match tags.map(|t| &t.kind) {
         Some(V::List(items)) => {
             for item in items {
-                let (Some(key), value) = (item.get("Key").and_then(Resolved::text), item.get("Value")) else {
+                let (Some(key), value) =
+                    (item.get("Key").and_then(Resolved::text), item.get("Value"))
+                else {
                     continue;
                 };
                 match value.map(|v| &v.kind) {
@@ -711,7 +777,9 @@ fn tags(
                         }
                     }
                     Some(V::Choice(_)) if Some(key) == exempt_key => {
-                        unknowns.push(format!("tag {key} (Fn::If on a condition not known until deployment)"));
+                        unknowns.push(format!(
+                            "tag {key} (Fn::If on a condition not known until deployment)"
+                        ));
                         if width == Width::Narrowest {
                             group.tags.insert(key.to_string(), UNKNOWN.to_string());
                         }
@@ -722,7 +790,10 @@ fn tags(
         }
         Some(V::Unknown(_)) | Some(V::Choice(_)) if exempt_key.is_some() => {
             if width == Width::Narrowest {
-                group.tags.insert(exempt_key.unwrap_or_default().to_string(), UNKNOWN.to_string());
+                group.tags.insert(
+                    exempt_key.unwrap_or_default().to_string(),
+                    UNKNOWN.to_string(),
+                );
             }
             unknowns.push("Tags (not known until deployment)".to_string());
         }
@@ -755,7 +826,11 @@ fn add_rules(
 /// and whether the list is empty (then the implicit default): `Yes` when no
 /// item can be present, `No` when one certainly is, `Maybe` when every item
 /// is present only under a condition not known until deployment.
-fn add_items(candidates: &mut Vec<Candidate>, items: Vec<(u32, Resolved)>, conditional: bool) -> Presence {
+fn add_items(
+    candidates: &mut Vec<Candidate>,
+    items: Vec<(u32, Resolved)>,
+    conditional: bool,
+) -> Presence {
     let mut presence = Presence::Yes;
     for (line, item) in items {
         match item.kind {
@@ -839,7 +914,10 @@ fn alternatives(
             V::NoValue | V::Null => out.push(None),
             V::Choice(alternatives) => {
                 single = false;
-                unknowns.push(format!("{name} at line {} (Fn::If on a condition not known until deployment)", v.line));
+                unknowns.push(format!(
+                    "{name} at line {} (Fn::If on a condition not known until deployment)",
+                    v.line
+                ));
                 stack.extend(alternatives.iter());
             }
             V::Unknown(why) => {
@@ -884,7 +962,9 @@ fn permissions(
         return Ok(vec![permission]);
     }
     let get = |name: &str| rule.get(name);
-    let Some(protocols) = alternatives(get("IpProtocol"), "IpProtocol", width, Some("-1"), unknowns) else {
+    let Some(protocols) =
+        alternatives(get("IpProtocol"), "IpProtocol", width, Some("-1"), unknowns)
+    else {
         return Ok(Vec::new());
     };
     let Some(froms) = alternatives(get("FromPort"), "FromPort", width, Some("-1"), unknowns) else {
@@ -906,15 +986,19 @@ fn permissions(
             destinations.extend(values.into_iter().flatten());
         }
     }
-    let prefix_list = get("DestinationPrefixListId").map(|_| prefix_list_id(candidate, template, resolver));
-    let group_reference = get("DestinationSecurityGroupId").map(|v| v.text().unwrap_or("(a group)").to_string());
+    let prefix_list =
+        get("DestinationPrefixListId").map(|_| prefix_list_id(candidate, template, resolver));
+    let group_reference =
+        get("DestinationSecurityGroupId").map(|v| v.text().unwrap_or("(a group)").to_string());
     if destinations.is_empty() && prefix_list.is_none() && group_reference.is_none() {
         // A rule with no destination is no rule.
         return Ok(Vec::new());
     }
     let mut out = Vec::new();
     for protocol in &protocols {
-        let text = protocol.as_deref().ok_or_else(|| TemplateError::new(line, "IpProtocol is missing"))?;
+        let text = protocol
+            .as_deref()
+            .ok_or_else(|| TemplateError::new(line, "IpProtocol is missing"))?;
         let protocol: Protocol = text
             .parse()
             .map_err(|e| TemplateError::new(line, format!("IpProtocol: {e}")))?;
@@ -923,19 +1007,25 @@ fn permissions(
                 let port = |p: &Option<String>, name: &str| -> Result<Option<i64>, TemplateError> {
                     p.as_deref()
                         .map(|t| {
-                            t.trim().parse::<i64>().or_else(|_| t.trim().parse::<f64>().map(|f| f as i64)).map_err(|_| {
-                                TemplateError::new(line, format!("{name}: {t:?} is not a port"))
-                            })
+                            t.trim()
+                                .parse::<i64>()
+                                .or_else(|_| t.trim().parse::<f64>().map(|f| f as i64))
+                                .map_err(|_| {
+                                    TemplateError::new(line, format!("{name}: {t:?} is not a port"))
+                                })
                         })
                         .transpose()
                 };
-                let mut permission = EgressPermission::new(protocol, port(from, "FromPort")?, port(to, "ToPort")?)
-                    .map_err(|e| TemplateError::new(line, e.to_string()))?;
+                let mut permission =
+                    EgressPermission::new(protocol, port(from, "FromPort")?, port(to, "ToPort")?)
+                        .map_err(|e| TemplateError::new(line, e.to_string()))?;
                 for destination in &destinations {
                     permission.add_cidr(destination);
                 }
                 permission.prefix_list_ids.extend(prefix_list.clone());
-                permission.referenced_group_ids.extend(group_reference.clone());
+                permission
+                    .referenced_group_ids
+                    .extend(group_reference.clone());
                 out.push(permission);
             }
         }

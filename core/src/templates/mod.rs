@@ -136,7 +136,14 @@ pub fn decide(
     options: &CheckOptions,
 ) -> CheckResult {
     let first = &all_bounds[0];
-    let judge_bound = |bound: &Bound| judge(&bound.group, &options.parameters, prefix_lists, options.today);
+    let judge_bound = |bound: &Bound| {
+        judge(
+            &bound.group,
+            &options.parameters,
+            prefix_lists,
+            options.today,
+        )
+    };
     let narrow: Vec<Option<(Verdict, &Bound)>> = all_bounds
         .iter()
         .map(|b| b.narrowest.as_ref().map(|n| (judge_bound(n), n)))
@@ -145,17 +152,23 @@ pub fn decide(
         .iter()
         .map(|b| b.widest.as_ref().map(|w| (judge_bound(w), w)))
         .collect();
-    let always_open = narrow
-        .iter()
-        .all(|n| n.as_ref().is_some_and(|(v, _)| v.compliance == Compliance::NonCompliant));
-    let always_closed = wide
-        .iter()
-        .all(|w| w.as_ref().is_none_or(|(v, _)| v.compliance != Compliance::NonCompliant));
-    let mut defaults: Vec<(String, String)> = all_bounds.iter().flat_map(|b| b.defaults.clone()).collect();
+    let always_open = narrow.iter().all(|n| {
+        n.as_ref()
+            .is_some_and(|(v, _)| v.compliance == Compliance::NonCompliant)
+    });
+    let always_closed = wide.iter().all(|w| {
+        w.as_ref()
+            .is_none_or(|(v, _)| v.compliance != Compliance::NonCompliant)
+    });
+    let mut defaults: Vec<(String, String)> =
+        all_bounds.iter().flat_map(|b| b.defaults.clone()).collect();
     defaults.sort();
     defaults.dedup();
     let assumption = (!defaults.is_empty()).then(|| {
-        let list: Vec<String> = defaults.iter().map(|(k, v)| format!("{k} = {v:?}")).collect();
+        let list: Vec<String> = defaults
+            .iter()
+            .map(|(k, v)| format!("{k} = {v:?}"))
+            .collect();
         format!("assumes the default {}", list.join(", "))
     });
     let mut result = CheckResult {
@@ -191,7 +204,8 @@ pub fn decide(
     }
     if outcome == Outcome::Undetermined {
         result.kind = Kind::Undetermined;
-        let mut unknowns: Vec<String> = all_bounds.iter().flat_map(|b| b.unknowns.clone()).collect();
+        let mut unknowns: Vec<String> =
+            all_bounds.iter().flat_map(|b| b.unknowns.clone()).collect();
         unknowns.extend(tried_values(all_bounds, &wide));
         unknowns.sort();
         unknowns.dedup();
@@ -201,7 +215,9 @@ pub fn decide(
             unknowns.join("; ")
         };
         let open = result.annotation.take().unwrap_or_default();
-        result.annotation = Some(format!("open in some deployments ({open}), depending on {depends}"));
+        result.annotation = Some(format!(
+            "open in some deployments ({open}), depending on {depends}"
+        ));
     }
     if outcome == Outcome::NonCompliant {
         if let Some(conditions) = all_bounds.iter().find_map(|b| b.created_only_when.as_ref()) {
@@ -229,7 +245,9 @@ pub fn decide(
 fn tried_values(all_bounds: &[Bounds], wide: &[Option<(Verdict, &Bound)>]) -> Vec<String> {
     let mut names: BTreeMap<&str, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
     for (bounds, wide) in all_bounds.iter().zip(wide) {
-        let open = wide.as_ref().is_some_and(|(v, _)| v.compliance == Compliance::NonCompliant);
+        let open = wide
+            .as_ref()
+            .is_some_and(|(v, _)| v.compliance == Compliance::NonCompliant);
         for (name, value) in &bounds.tried {
             let (opening, closing) = names.entry(name).or_default();
             let list = if open { opening } else { closing };
@@ -318,8 +336,15 @@ pub enum Document {
 /// YAML; then tells a template, a plan and a manifest apart by their keys.
 pub fn read_document(bytes: &[u8]) -> Result<Document, TemplateError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1;
-        TemplateError::new(u32::try_from(line).unwrap_or(u32::MAX), format!("not UTF-8 text: {e}"))
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1;
+        TemplateError::new(
+            u32::try_from(line).unwrap_or(u32::MAX),
+            format!("not UTF-8 text: {e}"),
+        )
     })?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let root = if text.trim_start().starts_with('{') {

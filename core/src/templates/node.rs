@@ -24,7 +24,10 @@ pub enum Value {
     Number(String),
     /// A string. `plain` is a YAML plain (unquoted) scalar, which YAML 1.1
     /// reads as a number where a number is wanted (`010` is 8).
-    Text { text: String, plain: bool },
+    Text {
+        text: String,
+        plain: bool,
+    },
     Seq(Vec<Node>),
     /// Members in the order written; keys are unique (duplicates are refused).
     Map(Vec<(Key, Node)>),
@@ -136,10 +139,12 @@ impl Node {
     /// (`010` octal, `0x1F` hex, `1_000`).
     pub fn integer(&self) -> Option<i64> {
         match &self.value {
-            Value::Number(n) => n
-                .parse::<i64>()
-                .ok()
-                .or_else(|| n.parse::<f64>().ok().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+            Value::Number(n) => n.parse::<i64>().ok().or_else(|| {
+                n.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.fract() == 0.0)
+                    .map(|f| f as i64)
+            }),
             Value::Text { text, plain: true } => yaml11_integer(text),
             Value::Text { text, plain: false } => text.trim().parse::<i64>().ok(),
             _ => None,

@@ -23,7 +23,10 @@ pub enum Kind {
     Null,
     /// A scalar as text (numbers and booleans as written), and whether it
     /// was a YAML plain scalar (read as YAML 1.1 where a number is wanted).
-    Scalar { text: String, plain: bool },
+    Scalar {
+        text: String,
+        plain: bool,
+    },
     List(Vec<V>),
     Map(Vec<(String, V)>),
     /// `Ref: AWS::NoValue`: the property is removed.
@@ -156,7 +159,9 @@ impl<'t> Resolver<'t> {
             } else {
                 format!("condition {name} ({})", inputs.join("; "))
             };
-            self.unknown_conditions.borrow_mut().insert(name.to_string(), why.clone());
+            self.unknown_conditions
+                .borrow_mut()
+                .insert(name.to_string(), why.clone());
             self.inputs.borrow_mut().push(why);
         }
         value
@@ -164,7 +169,9 @@ impl<'t> Resolver<'t> {
 
     /// Gives a condition a value to try (one not known until deployment).
     pub fn force(&self, name: &str, value: bool) {
-        self.conditions.borrow_mut().insert(name.to_string(), Some(value));
+        self.conditions
+            .borrow_mut()
+            .insert(name.to_string(), Some(value));
     }
 
     /// The names of the conditions this resolver found not known.
@@ -187,7 +194,10 @@ impl<'t> Resolver<'t> {
             let items = argument.elements().unwrap_or_default();
             return match name {
                 "Condition" => self.condition(argument.as_str()?),
-                "Fn::Not" => items.first().and_then(|c| self.truth(c, depth + 1)).map(|b| !b),
+                "Fn::Not" => items
+                    .first()
+                    .and_then(|c| self.truth(c, depth + 1))
+                    .map(|b| !b),
                 "Fn::And" => fold(items.iter().map(|c| self.truth(c, depth + 1)), true),
                 "Fn::Or" => fold(items.iter().map(|c| self.truth(c, depth + 1)), false),
                 "Fn::Equals" => {
@@ -303,7 +313,10 @@ impl<'t> Resolver<'t> {
                         .and_then(|m| m.get(second))
                         .map(|v| self.resolve_at(v, depth + 1))
                         .unwrap_or_else(|| {
-                            V::unknown(line, format!("Fn::FindInMap {map}.{top}.{second} (not in Mappings)"))
+                            V::unknown(
+                                line,
+                                format!("Fn::FindInMap {map}.{top}.{second} (not in Mappings)"),
+                            )
                         }),
                     _ => V::unknown(line, "Fn::FindInMap of a key not known until deployment"),
                 }
@@ -356,7 +369,10 @@ impl<'t> Resolver<'t> {
             "Fn::Sub" => self.sub(argument, line, depth),
             "Fn::GetAtt" => {
                 let path: Vec<String> = items.iter().filter_map(|i| i.scalar_text()).collect();
-                V::unknown(line, format!("Fn::GetAtt {} (known at deployment)", path.join(".")))
+                V::unknown(
+                    line,
+                    format!("Fn::GetAtt {} (known at deployment)", path.join(".")),
+                )
             }
             "Fn::ImportValue" => V::unknown(
                 line,
@@ -393,7 +409,9 @@ impl<'t> Resolver<'t> {
                     self.defaults_used.borrow_mut().insert(name.to_string());
                     text.clone()
                 }
-                ParameterValue::Unknown(why) => return V::unknown(line, format!("Ref {name} ({why})")),
+                ParameterValue::Unknown(why) => {
+                    return V::unknown(line, format!("Ref {name} ({why})"))
+                }
             };
             return if is_list {
                 V::new(
@@ -404,7 +422,10 @@ impl<'t> Resolver<'t> {
                 scalar(line, text)
             };
         }
-        V::unknown(line, format!("Ref {name} (a resource's id, known at deployment)"))
+        V::unknown(
+            line,
+            format!("Ref {name} (a resource's id, known at deployment)"),
+        )
     }
 
     /// `Fn::Sub`: `${Name}` replaced when every name is known.
@@ -432,7 +453,9 @@ impl<'t> Resolver<'t> {
             let name = &after[..end];
             let value = match variables.and_then(|v| v.get(name)) {
                 Some(node) => self.resolve_at(node, depth + 1),
-                None if name.contains('.') => V::unknown(line, format!("${{{name}}} (known at deployment)")),
+                None if name.contains('.') => {
+                    V::unknown(line, format!("${{{name}}} (known at deployment)"))
+                }
                 None => self.reference(name, line),
             };
             match scalar_of(&value) {

@@ -15,16 +15,18 @@ pub struct Located<'a> {
 }
 
 /// One rule of the tool: what a result of that kind means and how to fix it.
-struct Rule {
-    id: &'static str,
-    name: &'static str,
-    kind: Kind,
-    short: &'static str,
-    full: &'static str,
-    severity: &'static str,
+pub struct Rule {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub kind: Kind,
+    pub short: &'static str,
+    pub full: &'static str,
+    /// GitHub's `security-severity`, 0.0 to 10.0.
+    pub severity: &'static str,
 }
 
-const FIX: &str = "Restrict the group's egress to only the addresses, ranges and ports that require it: \
+/// How to fix any finding: the recommended action, in a template's terms.
+pub const FIX: &str = "Restrict the group's egress to only the addresses, ranges and ports that require it: \
 replace the rule that allows all traffic (or every TCP or UDP port) to 0.0.0.0/0 or ::/0 with rules for \
 each legitimate need (a protocol and port, to a specific CIDR block, security group or prefix list). \
 In CloudFormation, a group without SecurityGroupEgress keeps the default allow-all rule: list the rules \
@@ -83,7 +85,8 @@ const RULES: [Rule; 6] = [
     },
 ];
 
-fn rule_of(kind: Kind) -> Option<(usize, &'static Rule)> {
+/// The rule of a kind of result, and its index in the tool's rules.
+pub fn rule_of(kind: Kind) -> Option<(usize, &'static Rule)> {
     RULES.iter().enumerate().find(|(_, r)| r.kind == kind)
 }
 
@@ -91,7 +94,13 @@ fn rule_of(kind: Kind) -> Option<(usize, &'static Rule)> {
 /// resource and the rule.
 fn fingerprint(uri: &str, resource: &str, rule: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in uri.bytes().chain([0]).chain(resource.bytes()).chain([0]).chain(rule.bytes()) {
+    for byte in uri
+        .bytes()
+        .chain([0])
+        .chain(resource.bytes())
+        .chain([0])
+        .chain(rule.bytes())
+    {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
     }
@@ -156,7 +165,10 @@ fn sarif_result(located: &Located) -> Option<Value> {
         Outcome::Compliant => return None,
     };
     let (index, rule) = rule_of(result.kind)?;
-    let text = result.annotation.clone().unwrap_or_else(|| rule.short.to_string());
+    let text = result
+        .annotation
+        .clone()
+        .unwrap_or_else(|| rule.short.to_string());
     let mut logical = json!({ "name": result.resource, "kind": "resource" });
     if let Some(path) = &result.construct_path {
         logical["fullyQualifiedName"] = json!(path);

@@ -72,8 +72,14 @@ pub fn check_plan(root: &Node, options: &CheckOptions) -> Result<Vec<CheckResult
     }
     let references = configuration_references(root);
     let mut planned = Vec::new();
-    for change in root.get("resource_changes").and_then(Node::elements).unwrap_or_default() {
-        let Some(kind) = change.get("type").and_then(Node::as_str) else { continue };
+    for change in root
+        .get("resource_changes")
+        .and_then(Node::elements)
+        .unwrap_or_default()
+    {
+        let Some(kind) = change.get("type").and_then(Node::as_str) else {
+            continue;
+        };
         let actions: Vec<&str> = change
             .get("change")
             .and_then(|c| c.get("actions"))
@@ -86,14 +92,21 @@ pub fn check_plan(root: &Node, options: &CheckOptions) -> Result<Vec<CheckResult
             continue;
         }
         planned.push(Planned {
-            address: change.get("address").and_then(Node::as_str).unwrap_or("?").to_string(),
+            address: change
+                .get("address")
+                .and_then(Node::as_str)
+                .unwrap_or("?")
+                .to_string(),
             kind,
             line: change.line,
             after: change.get("change").and_then(|c| c.get("after")),
             unknown: change.get("change").and_then(|c| c.get("after_unknown")),
         });
     }
-    let groups: Vec<&Planned> = planned.iter().filter(|p| GROUP_TYPES.contains(&p.kind)).collect();
+    let groups: Vec<&Planned> = planned
+        .iter()
+        .filter(|p| GROUP_TYPES.contains(&p.kind))
+        .collect();
     let mut rules_of: BTreeMap<String, Vec<&Planned>> = BTreeMap::new();
     let mut unlinked: Vec<&Planned> = Vec::new();
     for rule in planned.iter().filter(|p| is_egress_rule(p)) {
@@ -105,7 +118,10 @@ pub fn check_plan(root: &Node, options: &CheckOptions) -> Result<Vec<CheckResult
     let prefix_lists = KnownPrefixLists::new();
     let mut results = Vec::new();
     for group in &groups {
-        let rules = rules_of.get(&group.address).map(Vec::as_slice).unwrap_or_default();
+        let rules = rules_of
+            .get(&group.address)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
         let has_egress_block = references
             .egress_blocks
             .get(&config_address(&group.address))
@@ -163,15 +179,25 @@ fn configuration_references(root: &Node) -> References {
     };
     let mut stack: Vec<(String, &Node)> = vec![(String::new(), module)];
     while let Some((prefix, module)) = stack.pop() {
-        for resource in module.get("resources").and_then(Node::elements).unwrap_or_default() {
-            let Some(address) = resource.get("address").and_then(Node::as_str) else { continue };
+        for resource in module
+            .get("resources")
+            .and_then(Node::elements)
+            .unwrap_or_default()
+        {
+            let Some(address) = resource.get("address").and_then(Node::as_str) else {
+                continue;
+            };
             let full = format!("{prefix}{address}");
-            let kind = resource.get("type").and_then(Node::as_str).unwrap_or_default();
+            let kind = resource
+                .get("type")
+                .and_then(Node::as_str)
+                .unwrap_or_default();
             let expressions = resource.get("expressions");
             if GROUP_TYPES.contains(&kind) {
-                references
-                    .egress_blocks
-                    .insert(full.clone(), expressions.and_then(|e| e.get("egress")).is_some());
+                references.egress_blocks.insert(
+                    full.clone(),
+                    expressions.and_then(|e| e.get("egress")).is_some(),
+                );
             }
             let target = expressions
                 .and_then(|e| e.get("security_group_id"))
@@ -188,7 +214,11 @@ fn configuration_references(root: &Node) -> References {
                     .insert(full, format!("{prefix}{}", config_address(group)));
             }
         }
-        for (name, call) in module.get("module_calls").map(Node::members).unwrap_or_default() {
+        for (name, call) in module
+            .get("module_calls")
+            .map(Node::members)
+            .unwrap_or_default()
+        {
             if let Some(child) = call.get("module") {
                 stack.push((format!("{prefix}module.{}.", name.text), child));
             }
@@ -210,7 +240,9 @@ fn linked_group(rule: &Planned, groups: &[&Planned], references: &References) ->
         }
         return None;
     }
-    let target = references.group_of_rule.get(&config_address(&rule.address))?;
+    let target = references
+        .group_of_rule
+        .get(&config_address(&rule.address))?;
     let candidates: Vec<&&Planned> = groups
         .iter()
         .filter(|g| &config_address(&g.address) == target)
@@ -272,9 +304,17 @@ fn group_bounds(
                         .and_then(|u| u.get("egress"))
                         .and_then(Node::elements)
                         .and_then(|e| e.get(i));
-                    let fields = Fields { after: Some(block), unknown };
-                    for (bound, width) in [(&mut widest, Width::Widest), (&mut narrowest, Width::Narrowest)] {
-                        for permission in block_permissions(&fields, BLOCK, width, owner, &mut unknowns)? {
+                    let fields = Fields {
+                        after: Some(block),
+                        unknown,
+                    };
+                    for (bound, width) in [
+                        (&mut widest, Width::Widest),
+                        (&mut narrowest, Width::Narrowest),
+                    ] {
+                        for permission in
+                            block_permissions(&fields, BLOCK, width, owner, &mut unknowns)?
+                        {
                             bound.group.egress.push(permission);
                             bound.lines.push(owner.line);
                         }
@@ -285,7 +325,8 @@ fn group_bounds(
             // it from the rule resources, so there are no inline rules.
             Field::Unknown if has_egress_block => {
                 unknowns.push(format!("{}.egress (known after apply)", owner.address));
-                let mut permission = EgressPermission::new(Protocol::All, None, None).expect("no ports");
+                let mut permission =
+                    EgressPermission::new(Protocol::All, None, None).expect("no ports");
                 permission.add_cidr("0.0.0.0/0");
                 permission.add_cidr("::/0");
                 widest.group.egress.push(permission);
@@ -299,8 +340,15 @@ fn group_bounds(
             after: rule.after,
             unknown: rule.unknown,
         };
-        let names = if rule.kind == EGRESS_RULE_TYPE { VPC_RULE } else { LEGACY_RULE };
-        for (bound, width) in [(&mut widest, Width::Widest), (&mut narrowest, Width::Narrowest)] {
+        let names = if rule.kind == EGRESS_RULE_TYPE {
+            VPC_RULE
+        } else {
+            LEGACY_RULE
+        };
+        for (bound, width) in [
+            (&mut widest, Width::Widest),
+            (&mut narrowest, Width::Narrowest),
+        ] {
             for permission in block_permissions(&fields, names, width, rule, &mut unknowns)? {
                 bound.group.egress.push(permission);
                 bound.lines.push(rule.line);
@@ -329,13 +377,20 @@ enum Width {
 
 /// The model group of a planned group (or rule): id, VPC and tags, with an
 /// unknown exemption tag or VPC exempting only at the narrowest.
-fn model_group(p: &Planned, width: Width, options: &CheckOptions, unknowns: &mut Vec<String>) -> SecurityGroup {
+fn model_group(
+    p: &Planned,
+    width: Width,
+    options: &CheckOptions,
+    unknowns: &mut Vec<String>,
+) -> SecurityGroup {
     let text = |name: &str| match p.value(name) {
         Field::Known(n) => n.as_str().map(str::to_string),
         _ => None,
     };
     let mut group = SecurityGroup {
-        group_id: text("id").or_else(|| text("security_group_id")).unwrap_or_else(|| p.address.clone()),
+        group_id: text("id")
+            .or_else(|| text("security_group_id"))
+            .unwrap_or_else(|| p.address.clone()),
         vpc_id: text("vpc_id"),
         tags: BTreeMap::new(),
         usage: Usage::Unknown,
@@ -362,7 +417,9 @@ fn model_group(p: &Planned, width: Width, options: &CheckOptions, unknowns: &mut
                 if unknown.get(key).is_some_and(is_true) {
                     unknowns.push(format!("{}.tags_all[{key}] (known after apply)", p.address));
                     if width == Width::Narrowest {
-                        group.tags.insert(key.to_string(), "(known after apply)".to_string());
+                        group
+                            .tags
+                            .insert(key.to_string(), "(known after apply)".to_string());
                     }
                 }
             }
@@ -371,7 +428,9 @@ fn model_group(p: &Planned, width: Width, options: &CheckOptions, unknowns: &mut
             if let Some(key) = options.parameters.exempt_tag_key.as_deref() {
                 unknowns.push(format!("{}.tags_all (known after apply)", p.address));
                 if width == Width::Narrowest {
-                    group.tags.insert(key.to_string(), "(known after apply)".to_string());
+                    group
+                        .tags
+                        .insert(key.to_string(), "(known after apply)".to_string());
                 }
             }
         }
@@ -477,7 +536,8 @@ fn block_permissions(
     unknowns: &mut Vec<String>,
 ) -> Result<Vec<EgressPermission>, TemplateError> {
     let line = owner.line;
-    let mut note = |what: &str| unknowns.push(format!("{}.{what} (known after apply)", owner.address));
+    let mut note =
+        |what: &str| unknowns.push(format!("{}.{what} (known after apply)", owner.address));
     let protocol = match fields.get(names.protocol) {
         Field::Known(p) => {
             let text = p.scalar_text().unwrap_or_default();
@@ -508,8 +568,8 @@ fn block_permissions(
     let (Some(from), Some(to)) = (port(names.from_port)?, port(names.to_port)?) else {
         return Ok(Vec::new());
     };
-    let mut permission =
-        EgressPermission::new(protocol, from, to).map_err(|e| TemplateError::new(line, e.to_string()))?;
+    let mut permission = EgressPermission::new(protocol, from, to)
+        .map_err(|e| TemplateError::new(line, e.to_string()))?;
     for (name, whole) in [(names.ipv4, "0.0.0.0/0"), (names.ipv6, "::/0")] {
         let (known, some_unknown) = fields.list(name);
         for cidr in known {

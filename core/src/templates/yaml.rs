@@ -104,13 +104,23 @@ pub fn read_yaml(text: &str) -> Result<Node, TemplateError> {
                 Some(Open::Seq { line, tag, items }) => {
                     Some(long_form(tag, Node::new(line, Value::Seq(items)), line)?)
                 }
-                _ => return Err(TemplateError::new(line, "not valid YAML: unbalanced sequence")),
+                _ => {
+                    return Err(TemplateError::new(
+                        line,
+                        "not valid YAML: unbalanced sequence",
+                    ))
+                }
             },
             Event::MappingEnd => match stack.pop() {
                 Some(Open::Map {
                     line, tag, members, ..
                 }) => Some(long_form(tag, Node::new(line, Value::Map(members)), line)?),
-                _ => return Err(TemplateError::new(line, "not valid YAML: unbalanced mapping")),
+                _ => {
+                    return Err(TemplateError::new(
+                        line,
+                        "not valid YAML: unbalanced mapping",
+                    ))
+                }
             },
             _ => None,
         };
@@ -123,39 +133,41 @@ pub fn read_yaml(text: &str) -> Result<Node, TemplateError> {
                 keys,
                 pending,
                 ..
-            }) => match pending.take() {
-                None => {
-                    let text = match node.value {
-                        Value::Text { text, .. } => text,
-                        Value::Null => String::new(),
-                        Value::Number(n) => n,
-                        Value::Bool(b) => b.to_string(),
-                        _ => {
+            }) => {
+                match pending.take() {
+                    None => {
+                        let text = match node.value {
+                            Value::Text { text, .. } => text,
+                            Value::Null => String::new(),
+                            Value::Number(n) => n,
+                            Value::Bool(b) => b.to_string(),
+                            _ => {
+                                return Err(TemplateError::new(
+                                    node.line,
+                                    "a mapping key that is not a scalar",
+                                ))
+                            }
+                        };
+                        if text == "<<" {
                             return Err(TemplateError::new(
                                 node.line,
-                                "a mapping key that is not a scalar",
-                            ))
+                                "YAML merge keys (<<) are not allowed in CloudFormation templates",
+                            ));
                         }
-                    };
-                    if text == "<<" {
-                        return Err(TemplateError::new(
-                            node.line,
-                            "YAML merge keys (<<) are not allowed in CloudFormation templates",
-                        ));
-                    }
-                    if !keys.insert(text.clone()) {
-                        return Err(TemplateError::new(
+                        if !keys.insert(text.clone()) {
+                            return Err(TemplateError::new(
                             node.line,
                             format!("duplicate key {text:?} (CloudFormation refuses duplicate keys)"),
                         ));
+                        }
+                        *pending = Some(Key {
+                            text,
+                            line: node.line,
+                        });
                     }
-                    *pending = Some(Key {
-                        text,
-                        line: node.line,
-                    });
+                    Some(key) => members.push((key, node)),
                 }
-                Some(key) => members.push((key, node)),
-            },
+            }
         }
     }
     root.ok_or_else(|| TemplateError::new(1, "an empty YAML document"))
@@ -203,7 +215,10 @@ fn long_form(tag: Option<String>, node: Node, line: u32) -> Result<Node, Templat
                     })?;
                     Node::new(
                         line,
-                        Value::Seq(vec![Node::text(line, resource), Node::text(line, attribute)]),
+                        Value::Seq(vec![
+                            Node::text(line, resource),
+                            Node::text(line, attribute),
+                        ]),
                     )
                 }
                 _ => node,

@@ -61,8 +61,8 @@ fn template_parameters(args: &CheckArgs) -> Result<BTreeMap<String, String>, Cli
     if let Some(file) = &args.template_parameters {
         let name = format!("--template-parameters {}", file.display());
         let text = std::fs::read_to_string(file).map_err(|e| CliError(format!("{name}: {e}")))?;
-        let value: serde_json::Value =
-            serde_json::from_str(&text).map_err(|e| CliError(format!("{name}: not valid JSON: {e}")))?;
+        let value: serde_json::Value = serde_json::from_str(&text)
+            .map_err(|e| CliError(format!("{name}: not valid JSON: {e}")))?;
         let object = value.get("Parameters").unwrap_or(&value);
         match object {
             serde_json::Value::Object(map) => {
@@ -93,7 +93,9 @@ fn template_parameters(args: &CheckArgs) -> Result<BTreeMap<String, String>, Cli
     }
     for option in &args.template_parameter {
         let (key, value) = option.split_once('=').ok_or_else(|| {
-            CliError(format!("--template-parameter {option:?}: expected KEY=VALUE"))
+            CliError(format!(
+                "--template-parameter {option:?}: expected KEY=VALUE"
+            ))
         })?;
         values.insert(key.trim().to_string(), value.to_string());
     }
@@ -113,8 +115,13 @@ const SKIPPED: [&str; 4] = ["node_modules", "target", ".git", ".terraform"];
 
 /// Files a search reads.
 fn is_candidate(path: &Path) -> bool {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    [".json", ".yaml", ".yml", ".template"].iter().any(|ext| name.ends_with(ext))
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
+    [".json", ".yaml", ".yml", ".template"]
+        .iter()
+        .any(|ext| name.ends_with(ext))
 }
 
 /// A path as results show it: relative (to the working directory, when
@@ -143,7 +150,10 @@ impl Checker {
         entries.sort();
         let mut found = false;
         for path in entries {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if path.is_dir() {
                 if !name.starts_with('.') && !SKIPPED.contains(&name) {
                     self.directory(&path, false)?;
@@ -162,10 +172,16 @@ impl Checker {
     /// A cloud assembly: its stacks' templates and its nested assemblies.
     fn assembly(&mut self, dir: &Path) -> Result<(), CliError> {
         let path = dir.join("manifest.json");
-        let bytes = std::fs::read(&path).map_err(|e| CliError(format!("{}: {e}", display(&path))))?;
+        let bytes =
+            std::fs::read(&path).map_err(|e| CliError(format!("{}: {e}", display(&path))))?;
         let manifest = match read_document(&bytes) {
             Ok(Document::Manifest(m)) => m,
-            Ok(_) => return Err(CliError(format!("{}: not a cloud assembly manifest", display(&path)))),
+            Ok(_) => {
+                return Err(CliError(format!(
+                    "{}: not a cloud assembly manifest",
+                    display(&path)
+                )))
+            }
             Err(e) => return Err(CliError(format!("{}: {e}", display(&path)))),
         };
         for artifact in artifacts(&manifest) {
@@ -188,7 +204,9 @@ impl Checker {
         }
         let name = display(path);
         if path.file_name().is_some_and(|n| n == "manifest.json") && named {
-            return self.assembly(path.parent().unwrap_or(Path::new("."))).map(|()| true);
+            return self
+                .assembly(path.parent().unwrap_or(Path::new(".")))
+                .map(|()| true);
         }
         let bytes = std::fs::read(path).map_err(|e| CliError(format!("{name}: {e}")))?;
         let document = match read_document(&bytes) {
@@ -236,7 +254,12 @@ impl Checker {
 }
 
 /// Prints the results.
-pub fn print(checked: &Checked, output: CheckOutput, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn print(
+    checked: &Checked,
+    output: CheckOutput,
+    color: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     match output {
         CheckOutput::Sarif => {
             let located: Vec<Located> = checked
@@ -247,7 +270,10 @@ pub fn print(checked: &Checked, output: CheckOutput, color: bool, out: &mut dyn 
                     result: &r.result,
                 })
                 .collect();
-            serde_json::to_writer_pretty(&mut *out, &to_sarif(&located, env!("CARGO_PKG_VERSION")))?;
+            serde_json::to_writer_pretty(
+                &mut *out,
+                &to_sarif(&located, env!("CARGO_PKG_VERSION")),
+            )?;
             writeln!(out)
         }
         CheckOutput::Json => {
@@ -286,7 +312,11 @@ pub fn print(checked: &Checked, output: CheckOutput, color: bool, out: &mut dyn 
                 .max()
                 .unwrap_or(0)
                 .max("RESOURCE".len());
-            writeln!(out, "{:<width$}  {:<id_width$}  {:<14}  REASON", "WHERE", "RESOURCE", "OUTCOME")?;
+            writeln!(
+                out,
+                "{:<width$}  {:<id_width$}  {:<14}  REASON",
+                "WHERE", "RESOURCE", "OUTCOME"
+            )?;
             for r in &checked.results {
                 let outcome = format!("{:<14}", r.result.outcome.as_str());
                 let outcome = match (color, r.result.outcome) {

@@ -64,11 +64,8 @@ fn run(cli: Cli, stderr: &mut dyn Write) -> Result<u8, CliError> {
     match cli.command {
         Command::Check(args) => run_check(&args, stderr),
         Command::Evaluate(args) => {
-            let evaluated = evaluate::evaluate_inputs(
-                &args,
-                &mut std::io::stdin().lock(),
-                chrono::Utc::now(),
-            )?;
+            let evaluated =
+                evaluate::evaluate_inputs(&args, &mut std::io::stdin().lock(), chrono::Utc::now())?;
             let produced = Produced {
                 evaluations: evaluated.evaluations,
                 notes: evaluated.notes,
@@ -81,7 +78,11 @@ fn run(cli: Cli, stderr: &mut dyn Write) -> Result<u8, CliError> {
 }
 
 /// Prints what `evaluate` or `scan` produced, its notes, and the status.
-fn finish(produced: Produced, format: OutputFormat, stderr: &mut dyn Write) -> Result<u8, CliError> {
+fn finish(
+    produced: Produced,
+    format: OutputFormat,
+    stderr: &mut dyn Write,
+) -> Result<u8, CliError> {
     print(&produced, format)?;
     for note in &produced.notes {
         let _ = writeln!(stderr, "sg-egress: note: {note}");
@@ -114,12 +115,15 @@ fn run_check(args: &args::CheckArgs, stderr: &mut dyn Write) -> Result<u8, CliEr
     for note in &checked.notes {
         let _ = writeln!(stderr, "sg-egress: note: {note}");
     }
-    let failing = |o: Outcome| o == Outcome::NonCompliant || (args.strict && o == Outcome::Undetermined);
-    Ok(if checked.results.iter().any(|r| failing(r.result.outcome)) {
-        EXIT_NON_COMPLIANT
-    } else {
-        EXIT_COMPLIANT
-    })
+    let failing =
+        |o: Outcome| o == Outcome::NonCompliant || (args.strict && o == Outcome::Undetermined);
+    Ok(
+        if checked.results.iter().any(|r| failing(r.result.outcome)) {
+            EXIT_NON_COMPLIANT
+        } else {
+            EXIT_COMPLIANT
+        },
+    )
 }
 
 /// Prints the evaluations on stdout.

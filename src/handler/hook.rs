@@ -1,0 +1,137 @@
+//! The function in hook mode (`SG_EGRESS_MODE=hook`): answers CloudFormation
+//! Lambda Hook invocations with the decision of `check` (the core's
+//! [`hook`](sg_egress_core::hook) module). This file fetches a stack
+//! operation's payload and hands everything else to the core.
+//!
+//! The answer is always a well-formed response: a request that cannot be
+//! read, a payload that cannot be fetched, or rule parameters that cannot
+//! be used are `FAILED` with `InternalFailure` and the reason (the hook's
+//! `FailureMode` decides whether that stops the operation).
+
+use crate::aws::payload::PayloadFetcher;
+use crate::aws::Deadline;
+use lambda_runtime::tracing;
+use sg_egress_core::hook::{
+    internal_failure, judge_payload, judge_resource, parse_request, Answer, Request, Status,
+};
+use sg_egress_core::templates::CheckOptions;
+use sg_egress_core::Parameters;
+use std::time::Duration;
+
+/// The key under which the binary hands over a request that is not JSON
+/// (Lambda's runtime would otherwise refuse it before the hook sees it):
+/// `{"sgEgressUnreadableRequest": "<why>"}`.
+pub const UNREADABLE: &str = "sgEgressUnreadableRequest";
+
+/// What every invocation shares: the rule's parameters (read once, at
+/// start, from `SG_EGRESS_PARAMETERS`) and the payload fetcher.
+pub struct HookContext {
+    pub parameters: Result<Parameters, String>,
+    pub fetcher: Result<PayloadFetcher, String>,
+}
+
+impl HookContext {
+    /// Reads the rule's parameters (InputParameters JSON; unset means the
+    /// defaults). A bad value is kept as its error and named in every answer.
+    pub fn new(parameters: Option<&str>) -> Self {
+        let parameters = match parameters {
+            None => Ok(Parameters::default()),
+            Some(text) => Parameters::from_json_text(text).map_err(|e| {
+                format!("SG_EGRESS_PARAMETERS: {e}: the hook judges nothing until it is fixed")
+            }),
+        };
+        HookContext {
+            parameters,
+            fetcher: PayloadFetcher::new(),
+        }
+    }
+}
+
+/// Answers one hook invocation.
+pub async fn handle_hook(
+    event: &[u8],
+    context: &HookContext,
+    today: chrono::NaiveDate,
+    deadline: Deadline,
+) -> serde_json::Value {
+    let answer = answer(event, context, today, deadline).await;
+    match answer.status {
+        Status::Success => tracing::info!(message = %answer.message, "hook: SUCCESS"),
+        Status::NonCompliant => {
+            tracing::warn!(message = %answer.message, "hook: FAILED NonCompliant")
+        }
+        Status::InternalFailure => {
+            tracing::error!(message = %answer.message, "hook: FAILED InternalFailure")
+        }
+    }
+    answer.to_json()
+}
+
+async fn answer(
+    event: &[u8],
+    context: &HookContext,
+    today: chrono::NaiveDate,
+    deadline: Deadline,
+) -> Answer {
+    if event.starts_with(format!("{{\"{UNREADABLE}\":").as_bytes()) {
+        let why = serde_json::from_slice::<serde_json::Value>(event)
+            .ok()
+            .and_then(|v| {
+                v.get(UNREADABLE)
+                    .and_then(|w| w.as_str())
+                    .map(str::to_string)
+            })
+            .unwrap_or_default();
+        return internal_failure("", format!("the hook request is not JSON: {why}"));
+    }
+    let request = match parse_request(event) {
+        Ok(request) => request,
+        Err((token, message)) => return internal_failure(&token, message),
+    };
+    let token = match &request {
+        Request::Pass { token, .. }
+        | Request::Resource { token, .. }
+        | Request::Stack { token, .. } => token.clone(),
+    };
+    if let Request::Pass { reason, .. } = &request {
+        return Answer {
+            token,
+            status: Status::Success,
+            message: format!("nothing to judge: {reason}"),
+            annotations: Vec::new(),
+        };
+    }
+    let parameters = match &context.parameters {
+        Ok(parameters) => parameters.clone(),
+        Err(message) => return internal_failure(&token, message.clone()),
+    };
+    let options = CheckOptions {
+        parameters,
+        template_parameters: Default::default(),
+        today,
+    };
+    match request {
+        Request::Pass { .. } => unreachable!("answered above"),
+        Request::Resource {
+            token,
+            logical_id,
+            type_name,
+            properties,
+        } => judge_resource(&token, &logical_id, &type_name, &properties, &options),
+        Request::Stack {
+            token,
+            stack_name,
+            payload_url,
+        } => {
+            let fetcher = match &context.fetcher {
+                Ok(fetcher) => fetcher,
+                Err(message) => return internal_failure(&token, message.clone()),
+            };
+            let limit = deadline.remaining().unwrap_or(Duration::from_secs(20));
+            match fetcher.fetch(&payload_url, limit).await {
+                Ok(payload) => judge_payload(&token, &stack_name, &payload, &options),
+                Err(message) => internal_failure(&token, format!("{stack_name}: {message}")),
+            }
+        }
+    }
+}

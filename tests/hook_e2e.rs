@@ -1,0 +1,302 @@
+//! The function in hook mode (`SG_EGRESS_MODE=hook`), run as Lambda runs it
+//! (the Runtime API of the emulator), answering the CloudFormation Lambda
+//! Hook requests of AWS's documentation (tests/fixtures/hook, NOTES.md
+//! there), with the emulator serving stack payloads as S3 serves a
+//! presigned URL, failures included.
+#![cfg(feature = "aws")]
+
+mod catalogue;
+mod support;
+
+use serde_json::{json, Value};
+use support::*;
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/hook/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn hook(emulator: &Emulator, parameters: Option<&str>) -> Function {
+    let mut env = vec![("SG_EGRESS_MODE", "hook")];
+    if let Some(p) = parameters {
+        env.push(("SG_EGRESS_PARAMETERS", p));
+    }
+    emulator.function_with(&env)
+}
+
+/// Invokes and checks the answer is a response in the documented shape.
+fn answer(emulator: &Emulator, request: &Value) -> Value {
+    let (outcome, body) = emulator.invoke(request);
+    assert_eq!(
+        outcome, "response",
+        "the function answers, never errors: {body}"
+    );
+    assert_shape(&body, request);
+    body
+}
+
+fn assert_shape(body: &Value, request: &Value) {
+    let status = body["hookStatus"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no hookStatus: {body}"));
+    assert!(["SUCCESS", "FAILED"].contains(&status), "{body}");
+    assert_eq!(
+        body.get("errorCode").is_some(),
+        status == "FAILED",
+        "errorCode only when failed: {body}"
+    );
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        !message.is_empty() && message.chars().count() <= 4096,
+        "{body}"
+    );
+    let token = request
+        .get("clientRequestToken")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    assert_eq!(body["clientRequestToken"], token, "{body}");
+    for annotation in body
+        .get("annotations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        assert!(["PASSED", "FAILED", "SKIPPED"].contains(&annotation["status"].as_str().unwrap()));
+        assert!((1..=1024).contains(&annotation["annotationName"].as_str().unwrap().len()));
+    }
+}
+
+fn status(body: &Value) -> (&str, &str) {
+    (
+        body["hookStatus"].as_str().unwrap(),
+        body["errorCode"].as_str().unwrap_or(""),
+    )
+}
+
+#[test]
+fn resource_operations_of_the_documentation() {
+    let emulator = Emulator::start();
+    let _function = hook(&emulator, None);
+
+    let open = answer(&emulator, &fixture("resource-create-sg-open.json"));
+    assert_eq!(status(&open), ("FAILED", "NonCompliant"));
+    assert!(
+        open["message"]
+            .as_str()
+            .unwrap()
+            .contains("all traffic to 0.0.0.0/0"),
+        "{open}"
+    );
+    let annotation = &open["annotations"][0];
+    assert_eq!(annotation["status"], "FAILED");
+    assert!(annotation["remediationMessage"]
+        .as_str()
+        .unwrap()
+        .contains("Restrict"));
+
+    // No SecurityGroupEgress: the implicit allow-all.
+    let default = answer(&emulator, &fixture("resource-create-sg-no-egress.json"));
+    assert_eq!(status(&default), ("FAILED", "NonCompliant"));
+    assert!(
+        default["message"]
+            .as_str()
+            .unwrap()
+            .contains("implicit default egress"),
+        "{default}"
+    );
+
+    // Only the proposed properties count.
+    let update = answer(&emulator, &fixture("resource-update-sg-restricted.json"));
+    assert_eq!(status(&update), ("SUCCESS", ""), "{update}");
+
+    let delete = answer(&emulator, &fixture("resource-delete-sg.json"));
+    assert_eq!(status(&delete), ("SUCCESS", ""));
+    assert!(delete["message"].as_str().unwrap().contains("deletion"));
+
+    let standalone = answer(
+        &emulator,
+        &fixture("resource-create-egress-standalone.json"),
+    );
+    assert_eq!(status(&standalone), ("FAILED", "NonCompliant"));
+    assert!(
+        standalone["message"].as_str().unwrap().contains("::/0"),
+        "{standalone}"
+    );
+
+    let exempt = answer(&emulator, &fixture("resource-create-sg-exempt.json"));
+    assert_eq!(status(&exempt), ("SUCCESS", ""));
+    let message = exempt["message"].as_str().unwrap();
+    assert!(
+        message.contains("Exempt") && message.contains("CHG-1 proxy"),
+        "{message}"
+    );
+
+    // AWS's own example shape: no token, ports as numbers.
+    let docshape = answer(&emulator, &fixture("resource-create-sg-docshape.json"));
+    assert_eq!(status(&docshape), ("FAILED", "NonCompliant"));
+    assert!(
+        docshape["message"]
+            .as_str()
+            .unwrap()
+            .contains("all TCP ports"),
+        "{docshape}"
+    );
+
+    // Another resource type is none of the hook's business.
+    let mut bucket = fixture("resource-create-sg-open.json");
+    bucket["requestData"]["targetName"] = json!("AWS::S3::Bucket");
+    assert_eq!(status(&answer(&emulator, &bucket)), ("SUCCESS", ""));
+}
+
+#[test]
+fn the_rule_parameters_are_the_hooks() {
+    let emulator = Emulator::start();
+    let _function = hook(&emulator, Some(r#"{"CheckIpv6": "false"}"#));
+    let standalone = answer(
+        &emulator,
+        &fixture("resource-create-egress-standalone.json"),
+    );
+    assert_eq!(status(&standalone), ("SUCCESS", ""), "{standalone}");
+    let open = answer(&emulator, &fixture("resource-create-sg-open.json"));
+    assert_eq!(status(&open), ("FAILED", "NonCompliant"));
+}
+
+#[test]
+fn bad_rule_parameters_fail_every_request_loudly() {
+    let emulator = Emulator::start();
+    let function = hook(&emulator, Some(r#"{"CheckIpv6": "perhaps"}"#));
+    for name in [
+        "resource-create-sg-open.json",
+        "resource-update-sg-restricted.json",
+    ] {
+        let body = answer(&emulator, &fixture(name));
+        assert_eq!(status(&body), ("FAILED", "InternalFailure"), "{body}");
+        assert!(
+            body["message"].as_str().unwrap().contains("CheckIpv6"),
+            "{body}"
+        );
+    }
+    assert!(function.logs().contains("CheckIpv6"));
+}
+
+#[test]
+fn stack_operations_fetch_the_payload_and_judge_the_template_whole() {
+    let emulator = Emulator::start();
+    let _function = hook(&emulator, None);
+    for payload in ["stack-payload.json", "stack-payload-yaml.json"] {
+        let url = emulator.payload(&fixture(payload).to_string(), 200, 0.0);
+        let mut request = fixture("stack-create.json");
+        request["requestData"]["payload"] = json!(url);
+        let body = answer(&emulator, &request);
+        assert_eq!(
+            status(&body),
+            ("FAILED", "NonCompliant"),
+            "{payload}: {body}"
+        );
+        let message = body["message"].as_str().unwrap();
+        // The standalone rule joins RestrictedGroup through its Ref.
+        assert!(
+            message.contains("OpenGroup") && message.contains("RestrictedGroup"),
+            "{payload}: {message}"
+        );
+        assert!(
+            message.starts_with("my-cloudformation-stack: 2 security groups"),
+            "{message}"
+        );
+        assert!(!message.contains("X-Amz-Signature"), "{message}");
+    }
+    // A stack deletion: no template.
+    let url = emulator.payload(r#"{"template": null, "previousTemplate": "{}"}"#, 200, 0.0);
+    let mut request = fixture("stack-create.json");
+    request["actionInvocationPoint"] = json!("UPDATE_PRE_PROVISION");
+    request["requestData"]["payload"] = json!(url);
+    assert_eq!(status(&answer(&emulator, &request)), ("SUCCESS", ""));
+    // A closed template, with a parameter it cannot know: passes, saying so.
+    let template = json!({"Parameters": {"Cidr": {"Type": "String"}}, "Resources": {"G": {"Type": "AWS::EC2::SecurityGroup",
+        "Properties": {"GroupDescription": "g", "SecurityGroupEgress": [{"IpProtocol": "-1", "CidrIp": {"Ref": "Cidr"}}]}}}});
+    let url = emulator.payload(
+        &json!({"template": template.to_string(), "previousTemplate": null}).to_string(),
+        200,
+        0.0,
+    );
+    request["requestData"]["payload"] = json!(url);
+    let body = answer(&emulator, &request);
+    assert_eq!(status(&body), ("SUCCESS", ""));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("judged again as each resource is created"),
+        "{body}"
+    );
+}
+
+#[test]
+fn a_payload_that_cannot_be_had_is_an_internal_failure_naming_why() {
+    let emulator = Emulator::start();
+    let _function = hook(&emulator, None);
+    let mut request = fixture("stack-create.json");
+    let cases: [(&str, u16, f64, u64, &str); 4] = [
+        ("expired", 403, 0.0, 300, "HTTP 403"),
+        ("not JSON", 200, 0.0, 300, "not JSON"),
+        (
+            "{\"template\": \"Resources: [\"}",
+            200,
+            0.0,
+            300,
+            "cannot be read",
+        ),
+        // Later than the invocation's deadline allows.
+        ("{}", 200, 6.0, 8, "did not arrive"),
+    ];
+    for (body, code, delay, deadline, expected) in cases {
+        let url = emulator.payload(body, code, delay);
+        request["requestData"]["payload"] = json!(url);
+        let (outcome, answer) = emulator.invoke_within(&request, deadline);
+        assert_eq!(outcome, "response", "{answer}");
+        assert_shape(&answer, &request);
+        assert_eq!(
+            status(&answer),
+            ("FAILED", "InternalFailure"),
+            "{body}: {answer}"
+        );
+        let message = answer["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{body}: {message}");
+        assert!(
+            !message.contains("X-Amz-Signature"),
+            "the signature stays secret: {message}"
+        );
+    }
+}
+
+#[test]
+fn every_bad_input_is_an_internal_failure_never_a_crash() {
+    let emulator = Emulator::start();
+    let _function = hook(&emulator, None);
+    for (name, bytes, _) in catalogue::bad_inputs() {
+        let (outcome, body) = emulator.invoke_raw(&bytes);
+        assert_eq!(outcome, "response", "{name}: {body}");
+        assert_eq!(
+            status(&body),
+            ("FAILED", "InternalFailure"),
+            "{name}: {body}"
+        );
+    }
+    let mut broken = fixture("resource-create-sg-open.json");
+    broken["requestData"]["targetModel"]["resourceProperties"]["SecurityGroupEgress"][0]
+        ["FromPort"] = json!("http");
+    broken["requestData"]["targetModel"]["resourceProperties"]["SecurityGroupEgress"][0]
+        ["IpProtocol"] = json!("tcp");
+    let body = answer(&emulator, &broken);
+    assert_eq!(status(&body), ("FAILED", "InternalFailure"), "{body}");
+    assert!(
+        body["message"].as_str().unwrap().contains("FromPort"),
+        "{body}"
+    );
+    let mut unknown_point = fixture("resource-create-sg-open.json");
+    unknown_point["actionInvocationPoint"] = json!("POST_PROVISION");
+    let body = answer(&emulator, &unknown_point);
+    assert_eq!(status(&body), ("FAILED", "InternalFailure"));
+    assert!(body["message"].as_str().unwrap().contains("POST_PROVISION"));
+}
