@@ -322,22 +322,23 @@ pub fn judge_payload(
             annotations: Vec::new(),
         };
     }
-    let root =
-        match read_document(template.as_bytes()) {
-            Ok(Document::Template(root)) => root,
-            Ok(_) => return internal_failure(
+    let root = match read_document(template.as_bytes()) {
+        Ok(Document::Template(root)) => root,
+        Ok(_) => {
+            return internal_failure(
                 token,
                 format!(
                     "{stack_name}: the stack payload's template is not a CloudFormation template"
                 ),
-            ),
-            Err(e) => {
-                return internal_failure(
-                    token,
-                    format!("{stack_name}: the template cannot be read: {e}"),
-                )
-            }
-        };
+            )
+        }
+        Err(e) => {
+            return internal_failure(
+                token,
+                format!("{stack_name}: the template cannot be read: {e}"),
+            )
+        }
+    };
     let checked = match check_template(&root, options) {
         Ok(checked) => checked,
         Err(e) => return internal_failure(token, format!("{stack_name}: {e}")),

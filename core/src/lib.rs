@@ -12,6 +12,7 @@
 
 pub mod cidr;
 pub mod coverage;
+pub mod exposure;
 pub mod fuzzing;
 pub mod hook;
 pub mod model;

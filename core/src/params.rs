@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 pub const DEFAULT_EXEMPT_TAG_KEY: &str = "sg-egress-exempt";
 
 /// The names the rule accepts, exactly as written (case matters).
-pub const PARAMETER_NAMES: [&str; 7] = [
+pub const PARAMETER_NAMES: [&str; 8] = [
     "CheckIpv6",
     "ExemptGroupIds",
     "ExemptVpcIds",
@@ -19,6 +19,7 @@ pub const PARAMETER_NAMES: [&str; 7] = [
     "IgnoreUnusedGroups",
     "ResolvePrefixLists",
     "ExecutionRoleName",
+    "ExposureMode",
 ];
 
 /// A parameter that cannot be used; the invocation fails and nothing is sent.
@@ -47,6 +48,22 @@ pub struct Parameters {
     pub ignore_unused_groups: bool,
     pub resolve_prefix_lists: bool,
     pub execution_role_name: Option<String>,
+    /// `ExposureMode`: what effective exposure changes (SPEC_EXPOSURE §3).
+    pub exposure_mode: ExposureMode,
+}
+
+/// What effective exposure changes (SPEC_EXPOSURE §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ExposureMode {
+    /// The verdict is unchanged; a NON_COMPLIANT group's annotation ends
+    /// with its exposure.
+    #[default]
+    Annotate,
+    /// Nothing is read or said about exposure.
+    Off,
+    /// As `Annotate`, and a group open only on families whose exposure is
+    /// ISOLATED is COMPLIANT.
+    RelaxIsolated,
 }
 
 impl Default for Parameters {
@@ -59,6 +76,7 @@ impl Default for Parameters {
             ignore_unused_groups: false,
             resolve_prefix_lists: true,
             execution_role_name: None,
+            exposure_mode: ExposureMode::Annotate,
         }
     }
 }
@@ -101,6 +119,7 @@ impl Parameters {
                 "IgnoreUnusedGroups" => parameters.ignore_unused_groups = boolean(name, value)?,
                 "ResolvePrefixLists" => parameters.resolve_prefix_lists = boolean(name, value)?,
                 "ExecutionRoleName" => parameters.execution_role_name = role_name(name, value)?,
+                "ExposureMode" => parameters.exposure_mode = exposure_mode(name, value)?,
                 unknown => {
                     let hint = PARAMETER_NAMES
                         .iter()
@@ -118,6 +137,20 @@ impl Parameters {
             }
         }
         Ok(parameters)
+    }
+}
+
+/// `annotate` (the default), `off` or `relax-isolated`, any case.
+fn exposure_mode(name: &str, value: &Value) -> Result<ExposureMode, ParameterError> {
+    let text = string(name, value)?;
+    match text.trim().to_ascii_lowercase().as_str() {
+        "" | "annotate" => Ok(ExposureMode::Annotate),
+        "off" => Ok(ExposureMode::Off),
+        "relax-isolated" => Ok(ExposureMode::RelaxIsolated),
+        _ => Err(error(
+            name,
+            format!("expected annotate, off or relax-isolated, found {text:?}"),
+        )),
     }
 }
 

@@ -25,6 +25,7 @@ mod error;
 pub mod event;
 mod group;
 pub mod item;
+pub mod network;
 mod network_interfaces;
 mod wire;
 
@@ -32,6 +33,7 @@ pub use error::ReadError;
 pub use event::{ConfigEvent, ItemSummary, Trigger};
 pub use group::PermissionError;
 pub use item::ItemFields;
+pub use network::read_network;
 pub use network_interfaces::read_network_interfaces;
 
 use crate::model::{Resource, SecurityGroup};

@@ -61,7 +61,21 @@ pub fn evaluate(
     fallback_time: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Evaluation {
-    let (compliance, annotation) = decide(resource, parameters, prefix_lists, now);
+    evaluate_with_network(resource, parameters, prefix_lists, None, fallback_time, now)
+}
+
+/// [`evaluate`], with what is known of the network around the group: a
+/// NON_COMPLIANT group's exposure is then applied as `ExposureMode` says
+/// (SPEC_EXPOSURE §3).
+pub fn evaluate_with_network(
+    resource: &Resource,
+    parameters: &Parameters,
+    prefix_lists: &KnownPrefixLists,
+    network: Option<&crate::exposure::Network>,
+    fallback_time: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Evaluation {
+    let (compliance, annotation) = decide(resource, parameters, prefix_lists, network, now);
     Evaluation {
         compliance_resource_type: resource.resource_type.clone(),
         compliance_resource_id: resource.resource_id.clone(),
@@ -75,6 +89,7 @@ fn decide(
     resource: &Resource,
     parameters: &Parameters,
     prefix_lists: &KnownPrefixLists,
+    network: Option<&crate::exposure::Network>,
     now: DateTime<Utc>,
 ) -> (Compliance, Option<String>) {
     let not_applicable = |why: String| (Compliance::NotApplicable, fit_annotation(&why));
@@ -92,7 +107,10 @@ fn decide(
     }
     match &resource.group {
         Some(group) => {
-            let verdict = judge(group, parameters, prefix_lists, now.date_naive());
+            let mut verdict = judge(group, parameters, prefix_lists, now.date_naive());
+            if let Some(network) = network {
+                verdict = crate::exposure::apply(verdict, group, network, parameters.exposure_mode);
+            }
             (verdict.compliance, verdict.annotation)
         }
         None => not_applicable("The configuration item holds no configuration".to_string()),

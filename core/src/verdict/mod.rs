@@ -11,7 +11,7 @@ pub mod judgement;
 pub mod wording;
 
 pub use crate::model::KnownPrefixLists;
-pub use evaluation::{evaluate, Compliance, Evaluation};
+pub use evaluation::{evaluate, evaluate_with_network, Compliance, Evaluation};
 pub use finding::{find_openings, malformed_cidrs, Finding, Opening};
 pub use judgement::{judge, Verdict};
 pub use wording::{fit_annotation, MAX_ANNOTATION_CHARS};
