@@ -842,14 +842,39 @@ proptest! {
         });
         prop_assume!(!overlaps && grown.routes.len() == base.routes.len() + 1);
         let class = |table: RouteTable| {
-            let mut n = Network::default();
-            n.route_tables = vec![table, RouteTable { id: "rtb-public".into(), vpc_id: VPC.into(), main: false, subnets: vec!["subnet-public".into()],
-                routes: vec![Route { destination: Destination::Cidr(Cidr::parse("0.0.0.0/0").unwrap()), target: Target::InternetGateway("igw-1".into()), active: true }] }];
-            n.internet_gateways = vec![sg_egress_core::exposure::Gateway { id: "igw-1".into(), attached_vpcs: vec![VPC.into()] }];
-            n.nat_gateways = vec![sg_egress_core::exposure::NatGateway { id: "nat-1".into(), subnet_id: "subnet-public".into(), vpc_id: VPC.into(), public: true, available: true }];
-            n.interfaces = vec![sg_egress_core::exposure::Interface { id: "eni-1".into(), subnet_id: "subnet-a".into(), vpc_id: VPC.into(), groups: vec![GROUP.into()], public_ipv4: public_ip, ..Default::default() }];
-            n.complete_vpcs.insert(VPC.into());
-            n.interfaces_read_for.insert(GROUP.into());
+            let public_table = RouteTable {
+                id: "rtb-public".into(),
+                vpc_id: VPC.into(),
+                main: false,
+                subnets: vec!["subnet-public".into()],
+                routes: vec![Route {
+                    destination: Destination::Cidr(Cidr::parse("0.0.0.0/0").unwrap()),
+                    target: Target::InternetGateway("igw-1".into()),
+                    active: true,
+                }],
+            };
+            let n = Network {
+                route_tables: vec![table, public_table],
+                internet_gateways: vec![sg_egress_core::exposure::Gateway { id: "igw-1".into(), attached_vpcs: vec![VPC.into()] }],
+                nat_gateways: vec![sg_egress_core::exposure::NatGateway {
+                    id: "nat-1".into(),
+                    subnet_id: "subnet-public".into(),
+                    vpc_id: VPC.into(),
+                    public: true,
+                    available: true,
+                }],
+                interfaces: vec![sg_egress_core::exposure::Interface {
+                    id: "eni-1".into(),
+                    subnet_id: "subnet-a".into(),
+                    vpc_id: VPC.into(),
+                    groups: vec![GROUP.into()],
+                    public_ipv4: public_ip,
+                    ..Default::default()
+                }],
+                complete_vpcs: [VPC.to_string()].into(),
+                interfaces_read_for: [GROUP.to_string()].into(),
+                ..Default::default()
+            };
             exposure(GROUP, Some(VPC), Family::Ipv4, &n).rank()
         };
         grown.id = base.id.clone();

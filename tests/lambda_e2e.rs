@@ -76,9 +76,10 @@ async fn change_events_for_each_kind_of_group() {
     ];
     for (i, (id, compliance, annotation)) in expected.iter().enumerate() {
         let item = emulator.config_item(id);
+        // The annotation of each kind alone; exposure: tests/exposure_e2e.rs.
         let (outcome, body) = emulator.invoke(&lambda_event(
             change_notification(item.clone()),
-            json!({}),
+            json!({"ExposureMode": "off"}),
             &token,
         ));
         assert_eq!(outcome, "response", "{id}: {body}");
@@ -194,7 +195,11 @@ async fn oversized_item_is_fetched_from_config() {
     let big = account.group("big", Some(rules)).await;
     let _function = emulator.function();
     let token = emulator.result_token();
-    let (outcome, body) = emulator.invoke(&lambda_event(summary(&big, "OK"), json!({}), &token));
+    let (outcome, body) = emulator.invoke(&lambda_event(
+        summary(&big, "OK"),
+        json!({"ExposureMode": "off"}),
+        &token,
+    ));
     assert_eq!(outcome, "response", "{body}");
     assert_eq!(emulator.calls("GetResourceConfigHistory"), 1);
     let requests = emulator.get("config-requests")["requests"].clone();

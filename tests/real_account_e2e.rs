@@ -45,7 +45,9 @@ async fn an_item_without_interface_relationships_is_never_called_unused_without_
     account.attach_interface(&used).await;
     let _function = emulator.function();
     let token = emulator.result_token();
-    let parameters = json!({"IgnoreUnusedGroups": true});
+    // Calls for use only (exposure, which reads interfaces of open groups
+    // too, sharing the listing: tests/exposure_e2e.rs).
+    let parameters = json!({"IgnoreUnusedGroups": true, "ExposureMode": "off"});
 
     // Config records neither interfaces nor instances: the items list only the VPC.
     let item = emulator.config_item(&used);

@@ -128,6 +128,83 @@ pub struct Route {
     pub active: bool,
 }
 
+/// A route as EC2 describes it, field by field (from the API, the CLI's
+/// output or a Config item), to be made a [`Route`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RouteFields<'a> {
+    pub destination_cidr: Option<&'a str>,
+    pub destination_ipv6_cidr: Option<&'a str>,
+    pub destination_prefix_list: Option<&'a str>,
+    pub gateway: Option<&'a str>,
+    pub egress_only_internet_gateway: Option<&'a str>,
+    pub nat_gateway: Option<&'a str>,
+    pub carrier_gateway: Option<&'a str>,
+    pub vpc_peering_connection: Option<&'a str>,
+    pub transit_gateway: Option<&'a str>,
+    pub core_network: Option<&'a str>,
+    pub local_gateway: Option<&'a str>,
+    pub network_interface: Option<&'a str>,
+    pub instance: Option<&'a str>,
+    pub state: Option<&'a str>,
+}
+
+impl RouteFields<'_> {
+    /// The route, or why it cannot be one (`table` names where).
+    pub fn route(&self, table: &str) -> Result<Route, String> {
+        let some = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_string);
+        let destination = if let Some(cidr) =
+            some(self.destination_cidr).or_else(|| some(self.destination_ipv6_cidr))
+        {
+            Destination::Cidr(Cidr::parse(&cidr).ok_or_else(|| {
+                format!("{table}: route destination {cidr:?} is not a CIDR block")
+            })?)
+        } else if let Some(list) = some(self.destination_prefix_list) {
+            Destination::PrefixList(list)
+        } else {
+            return Err(format!("{table}: a route without a destination"));
+        };
+        let gateway = some(self.gateway);
+        let target = if gateway.as_deref() == Some("local") {
+            Target::Local
+        } else if let Some(id) = gateway.clone().filter(|g| g.starts_with("igw-")) {
+            Target::InternetGateway(id)
+        } else if let Some(id) = some(self.egress_only_internet_gateway) {
+            Target::EgressOnlyInternetGateway(id)
+        } else if let Some(id) = some(self.nat_gateway) {
+            Target::NatGateway(id)
+        } else if let Some(id) = some(self.carrier_gateway) {
+            Target::CarrierGateway(id)
+        } else if let Some(id) = some(self.vpc_peering_connection) {
+            Target::Peering(id)
+        } else if let Some(id) = gateway.clone().filter(|g| g.starts_with("vpce-")) {
+            // A gateway endpoint's routes go to its service's prefix list; a
+            // Gateway Load Balancer endpoint takes CIDR blocks onward.
+            if matches!(destination, Destination::PrefixList(_)) {
+                Target::GatewayEndpoint(id)
+            } else {
+                Target::Beyond(id)
+            }
+        } else if let Some(id) = some(self.transit_gateway)
+            .or_else(|| some(self.core_network))
+            .or_else(|| some(self.local_gateway))
+            .or_else(|| some(self.network_interface))
+            .or_else(|| some(self.instance))
+            .or(gateway)
+        {
+            // Transit and virtual private gateways, core networks, appliances:
+            // the path leaves what this account can see.
+            Target::Beyond(id)
+        } else {
+            return Err(format!("{table}: a route without a target"));
+        };
+        Ok(Route {
+            destination,
+            target,
+            active: self.state.is_none_or(|s| s != "blackhole"),
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct RouteTable {
     pub id: String,
@@ -188,6 +265,11 @@ pub struct Network {
     pub complete_vpcs: BTreeSet<String>,
     /// Groups whose interfaces were all read.
     pub interfaces_read_for: BTreeSet<String>,
+    /// VPCs whose interfaces were all read (a group of one with no
+    /// interface listed has none).
+    pub interfaces_read_for_vpcs: BTreeSet<String>,
+    /// Every interface of the account was read (an offline listing).
+    pub all_interfaces_read: bool,
     /// Why a VPC could not be read, when it could not.
     pub unreadable: BTreeMap<String, String>,
 }
@@ -456,7 +538,10 @@ fn exposure_of(
     if !network.complete_vpcs.contains(vpc_id) {
         return Err(format!("the network of {vpc_id}"));
     }
-    if !network.interfaces_read_for.contains(group_id) {
+    if !network.all_interfaces_read
+        && !network.interfaces_read_for.contains(group_id)
+        && !network.interfaces_read_for_vpcs.contains(vpc_id)
+    {
         return Err(format!("the network interfaces of {group_id}"));
     }
     let mut best: Option<Exposure> = None;

@@ -331,4 +331,9 @@ impl KnownPrefixLists {
     pub fn get(&self, prefix_list_id: &str) -> Option<&[(String, Cidr)]> {
         self.entries.get(prefix_list_id).map(Vec::as_slice)
     }
+
+    /// The ids of the lists whose entries are known.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.entries.keys().map(String::as_str)
+    }
 }

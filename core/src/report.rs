@@ -10,6 +10,8 @@ use std::io::{self, Write};
 pub struct Place {
     pub account: Option<String>,
     pub region: Option<String>,
+    /// The exposure class of an open group (SPEC_EXPOSURE), when known.
+    pub reach: Option<String>,
 }
 
 /// A JSON array in the exact shape of PutEvaluations' `Evaluations`: one
@@ -28,7 +30,8 @@ pub fn write_json(out: &mut dyn Write, evaluations: &[Evaluation]) -> io::Result
 }
 
 /// One line a resource: its verdict and the reason; with `places`, its
-/// account and region first. `color` marks the verdicts for a terminal.
+/// account and region first (when any is known) and the exposure class of
+/// open groups (when any is known). `color` marks the verdicts for a terminal.
 pub fn write_table(
     out: &mut dyn Write,
     evaluations: &[Evaluation],
@@ -41,14 +44,24 @@ pub fn write_table(
         .max()
         .unwrap_or(0)
         .max("RESOURCE".len());
-    if places.is_some() {
+    let places = places.unwrap_or_default();
+    let located = places
+        .iter()
+        .any(|p| p.account.is_some() || p.region.is_some());
+    let reached = places.iter().any(|p| p.reach.is_some());
+    if located {
         write!(out, "{:<12}  {:<14}  ", "ACCOUNT", "REGION")?;
     }
-    writeln!(out, "{:<width$}  {:<14}  REASON", "RESOURCE", "VERDICT")?;
+    write!(out, "{:<width$}  {:<14}  ", "RESOURCE", "VERDICT")?;
+    if reached {
+        write!(out, "{:<9}  ", "REACH")?;
+    }
+    writeln!(out, "REASON")?;
     for (i, e) in evaluations.iter().enumerate() {
-        if let Some(place) = places.and_then(|p| p.get(i)) {
-            let account = place.account.as_deref().unwrap_or("-");
-            let region = place.region.as_deref().unwrap_or("-");
+        let place = places.get(i);
+        if located {
+            let account = place.and_then(|p| p.account.as_deref()).unwrap_or("-");
+            let region = place.and_then(|p| p.region.as_deref()).unwrap_or("-");
             write!(out, "{account:<12}  {region:<14}  ")?;
         }
         let verdict = format!("{:<14}", e.compliance_type.as_str());
@@ -58,12 +71,13 @@ pub fn write_table(
             (true, Compliance::Compliant) => format!("\x1b[32m{verdict}\x1b[0m"),
             (true, Compliance::NotApplicable) => format!("\x1b[2m{verdict}\x1b[0m"),
         };
+        write!(out, "{:<width$}  {verdict}  ", e.compliance_resource_id)?;
+        if reached {
+            let reach = place.and_then(|p| p.reach.as_deref()).unwrap_or("-");
+            write!(out, "{reach:<9}  ")?;
+        }
         let reason = e.annotation.as_deref().unwrap_or("-");
-        writeln!(
-            out,
-            "{:<width$}  {verdict}  {reason}",
-            e.compliance_resource_id
-        )?;
+        writeln!(out, "{reason}")?;
     }
     Ok(())
 }

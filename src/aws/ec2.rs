@@ -1,20 +1,16 @@
-//! EC2 reads: every security group, which groups network interfaces use, and
+//! EC2 reads: every security group and
 //! the entries of managed prefix lists. Each read reports what it could not
 //! read beside what it could; deciding what that means is the handler's job.
 
 use super::ec2_sdk::SdkGroup;
 use super::{describe, Deadline, Error};
-use aws_sdk_ec2::types::Filter;
-use sg_egress_core::model::{GroupsInUse, SecurityGroup};
+use sg_egress_core::model::SecurityGroup;
 use sg_egress_core::verdict::KnownPrefixLists;
 use sg_egress_core::ReadError;
 use std::collections::BTreeSet;
 
 /// The largest page `DescribeSecurityGroups` and `DescribeNetworkInterfaces` return.
 const EC2_PAGE_SIZE: i32 = 1000;
-/// The smallest page `DescribeNetworkInterfaces` accepts: enough to learn
-/// whether one group is in use.
-const ONE_GROUP_PAGE_SIZE: i32 = 5;
 /// The largest page `GetManagedPrefixListEntries` returns.
 const PREFIX_LIST_PAGE_SIZE: i32 = 100;
 
@@ -54,59 +50,6 @@ pub async fn describe_all_security_groups(
         }
     }
     Ok(groups)
-}
-
-/// The groups attached to at least one network interface, in one pass over
-/// every interface of the account and region.
-pub async fn groups_in_use(
-    client: &aws_sdk_ec2::Client,
-    deadline: Deadline,
-) -> Result<GroupsInUse, Error> {
-    let mut pages = client
-        .describe_network_interfaces()
-        .max_results(EC2_PAGE_SIZE)
-        .into_paginator()
-        .send();
-    let mut in_use = GroupsInUse::new();
-    let mut read = 0usize;
-    loop {
-        deadline.check(|| format!("read {read} pages of network interfaces, not all"))?;
-        let Some(page) = pages.next().await else {
-            break;
-        };
-        let page = page.map_err(|e| describe("ec2:DescribeNetworkInterfaces", e))?;
-        read += 1;
-        for interface in page.network_interfaces() {
-            in_use.extend(interface.groups().iter().filter_map(|g| g.group_id()));
-        }
-    }
-    Ok(in_use)
-}
-
-/// Whether any network interface lists the group: usually one call; pages
-/// are followed while EC2 answers an empty page with a `NextToken`.
-pub async fn group_in_use(
-    client: &aws_sdk_ec2::Client,
-    group_id: &str,
-    deadline: Deadline,
-) -> Result<bool, Error> {
-    let mut pages = client
-        .describe_network_interfaces()
-        .filters(Filter::builder().name("group-id").values(group_id).build())
-        .max_results(ONE_GROUP_PAGE_SIZE)
-        .into_paginator()
-        .send();
-    loop {
-        deadline.check(|| format!("could not learn whether {group_id} is in use"))?;
-        let Some(page) = pages.next().await else {
-            return Ok(false);
-        };
-        let page = page
-            .map_err(|e| describe(&format!("ec2:DescribeNetworkInterfaces for {group_id}"), e))?;
-        if !page.network_interfaces().is_empty() {
-            return Ok(true);
-        }
-    }
 }
 
 /// The prefix lists the groups' egress refers to, each once.

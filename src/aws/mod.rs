@@ -5,6 +5,7 @@ pub mod aggregator;
 pub mod config;
 pub mod ec2;
 pub mod ec2_sdk;
+pub mod network;
 pub mod payload;
 pub mod remediate;
 pub mod sts;

@@ -4,15 +4,17 @@
 use super::sweep::{send_sweep, SweepRequest};
 use super::{prefix_lists_for, Failure};
 use crate::aws::config::{latest_item, put_evaluations_in_batches, ResultToken};
-use crate::aws::ec2::group_in_use;
+use crate::aws::network::{read_interfaces, read_network, InterfacesOf};
 use crate::aws::{Clients, Deadline, Error, RoleClients};
 use chrono::{DateTime, Utc};
 use lambda_runtime::tracing;
 use serde::Serialize;
 use sg_egress_core::model::{Resource, Usage};
+use sg_egress_core::params::ExposureMode;
 use sg_egress_core::read::{read_event, ConfigEvent, Trigger};
-use sg_egress_core::verdict::{evaluate, Compliance, Evaluation};
+use sg_egress_core::verdict::{evaluate, evaluate_with_network, Compliance, Evaluation};
 use sg_egress_core::Parameters;
+use std::collections::BTreeSet;
 
 /// What a rule invocation needs besides its event, built once per cold start.
 pub struct RuleContext<'a> {
@@ -177,26 +179,49 @@ async fn evaluate_item(
     deadline: Deadline,
 ) -> Result<Evaluation, Error> {
     let mut resource = resource.clone();
+    // The group's interfaces, when read to learn whether it is used: the
+    // same listing serves its exposure.
+    let mut interfaces = None;
     let prefix_lists = match &mut resource.group {
         Some(group) => {
             if parameters.ignore_unused_groups && group.usage != Usage::InUse {
-                group.usage = if group_in_use(&clients.ec2, &group.group_id, deadline).await? {
-                    Usage::InUse
-                } else {
+                let ids = [group.group_id.clone()];
+                let listed =
+                    read_interfaces(&clients.ec2, Some(("group-id", &ids)), deadline).await?;
+                group.usage = if listed.is_empty() {
                     Usage::Unused
+                } else {
+                    Usage::InUse
                 };
+                interfaces = Some(listed);
             }
             prefix_lists_for(&clients.ec2, parameters, [&*group], deadline).await?
         }
         None => Default::default(),
     };
-    Ok(evaluate(
-        &resource,
-        parameters,
-        &prefix_lists,
-        fallback_time,
-        now,
-    ))
+    let evaluation = evaluate(&resource, parameters, &prefix_lists, fallback_time, now);
+    // An open group's exposure: its VPC's network, read only now (SPEC_EXPOSURE §2).
+    let open = evaluation.compliance_type == Compliance::NonCompliant;
+    match (&resource.group, open, parameters.exposure_mode) {
+        (Some(group), true, mode) if mode != ExposureMode::Off => {
+            let vpcs: BTreeSet<String> = group.vpc_id.iter().cloned().collect();
+            let groups = [group.group_id.clone()];
+            let of = match interfaces {
+                Some(listed) => InterfacesOf::KnownFor(&groups, listed),
+                None => InterfacesOf::Groups(&groups),
+            };
+            let network = read_network(&clients.ec2, &vpcs, of, deadline).await?;
+            Ok(evaluate_with_network(
+                &resource,
+                parameters,
+                &prefix_lists,
+                Some(&network),
+                fallback_time,
+                now,
+            ))
+        }
+        _ => Ok(evaluation),
+    }
 }
 
 /// Logs what was sent: the ids of up to 20 NON_COMPLIANT groups (never an

@@ -37,6 +37,8 @@ pub struct Row {
     pub account: Option<String>,
     pub region: Option<String>,
     pub evaluation: Evaluation,
+    /// An open group's exposure, when its network was read.
+    pub exposure: Option<sg_egress_core::exposure::Exposure>,
 }
 
 /// What a scan found.
@@ -153,11 +155,13 @@ async fn scan_regions(
             (Some(r), true) => format!("{r}: {e}"),
             _ => e.to_string(),
         })?;
+        let mut exposures = swept.exposures;
         result
             .rows
             .extend(swept.evaluations.into_iter().map(|evaluation| Row {
                 account: account.clone(),
                 region: region_name.clone(),
+                exposure: exposures.remove(&evaluation.compliance_resource_id),
                 evaluation,
             }));
         result.left_out.extend(swept.left_out);
@@ -199,6 +203,7 @@ async fn scan_aggregator(
             account: row.account_id,
             region: row.aws_region,
             evaluation: evaluate(&resource, parameters, &KnownPrefixLists::new(), now, now),
+            exposure: None,
         });
     }
     if !with_prefix_lists.is_empty() {

@@ -5,16 +5,22 @@
 use super::rule::{log_sent, Summary};
 use super::Failure;
 use crate::aws::config::{previously_judged, put_evaluations_in_batches, ResultToken};
-use crate::aws::ec2::{
-    describe_all_security_groups, groups_in_use, prefix_list_entries, referenced_prefix_lists,
-};
+use crate::aws::ec2::{describe_all_security_groups, prefix_list_entries, referenced_prefix_lists};
+use crate::aws::network::{read_interfaces, read_network, InterfacesOf};
 use crate::aws::{Clients, Deadline, Error};
 use chrono::{DateTime, Utc};
 use lambda_runtime::tracing;
+use sg_egress_core::cidr::Family;
+use sg_egress_core::exposure::{exposure, Exposure};
+use sg_egress_core::model::GroupsInUse;
 use sg_egress_core::model::{ItemStatus, Resource, SecurityGroup, SECURITY_GROUP_TYPE};
-use sg_egress_core::verdict::{evaluate, fit_annotation, Evaluation, KnownPrefixLists};
+use sg_egress_core::params::ExposureMode;
+use sg_egress_core::verdict::{
+    evaluate, evaluate_with_network, fit_annotation, judge, Compliance, Evaluation,
+    KnownPrefixLists,
+};
 use sg_egress_core::Parameters;
-use std::collections::HashSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// What a sweep produced.
 #[derive(Debug, Default)]
@@ -25,6 +31,8 @@ pub struct Swept {
     pub left_out: Vec<(String, String)>,
     /// Every group id EC2 listed: evaluated, left out, or another account's.
     pub seen: HashSet<String>,
+    /// The most exposed class of each open group (SPEC_EXPOSURE), when read.
+    pub exposures: HashMap<String, Exposure>,
 }
 
 /// Evaluates every group `owner` owns (every group when the owner is not
@@ -56,9 +64,15 @@ pub async fn sweep(
             Err(e) => swept.left_out.push((described.group_id, e.to_string())),
         }
     }
+    // One pass over the region's interfaces serves both unused groups and
+    // exposure.
+    let mut interfaces = None;
     if parameters.ignore_unused_groups {
-        let in_use = groups_in_use(&clients.ec2, deadline).await?;
+        let all = read_interfaces(&clients.ec2, None, deadline).await?;
+        let mut in_use = GroupsInUse::new();
+        in_use.extend(all.iter().flat_map(|i| i.groups.iter().map(String::as_str)));
         groups.iter_mut().for_each(|g| in_use.apply(g));
+        interfaces = Some(all);
     }
     let prefix_lists = if parameters.resolve_prefix_lists {
         let read =
@@ -81,10 +95,10 @@ pub async fn sweep(
         KnownPrefixLists::new()
     };
     swept.evaluations = groups
-        .into_iter()
+        .iter()
         .map(|group| {
             evaluate(
-                &Resource::from_group(group),
+                &Resource::from_group(group.clone()),
                 parameters,
                 &prefix_lists,
                 ordering_time,
@@ -92,6 +106,47 @@ pub async fn sweep(
             )
         })
         .collect();
+    if parameters.exposure_mode != ExposureMode::Off {
+        // The network of every VPC with an open group, each read once.
+        let open: Vec<usize> = (0..groups.len())
+            .filter(|&i| swept.evaluations[i].compliance_type == Compliance::NonCompliant)
+            .collect();
+        let vpcs: BTreeSet<String> = open
+            .iter()
+            .filter_map(|&i| groups[i].vpc_id.clone())
+            .collect();
+        if !vpcs.is_empty() {
+            let of = match interfaces {
+                Some(all) => InterfacesOf::Known(all),
+                None => InterfacesOf::Vpcs,
+            };
+            let network = read_network(&clients.ec2, &vpcs, of, deadline).await?;
+            for i in open {
+                let group = &groups[i];
+                swept.evaluations[i] = evaluate_with_network(
+                    &Resource::from_group(group.clone()),
+                    parameters,
+                    &prefix_lists,
+                    Some(&network),
+                    ordering_time,
+                    now,
+                );
+                let families: BTreeSet<Family> =
+                    judge(group, parameters, &prefix_lists, now.date_naive())
+                        .findings
+                        .iter()
+                        .map(|f| f.family)
+                        .collect();
+                if let Some(most) = families
+                    .into_iter()
+                    .map(|f| exposure(&group.group_id, group.vpc_id.as_deref(), f, &network))
+                    .min_by_key(Exposure::rank)
+                {
+                    swept.exposures.insert(group.group_id.clone(), most);
+                }
+            }
+        }
+    }
     Ok(swept)
 }
 

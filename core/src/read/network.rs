@@ -8,10 +8,7 @@
 //! names are read in the API's PascalCase or Config's camelCase.
 
 use super::ReadError;
-use crate::cidr::Cidr;
-use crate::exposure::{
-    Destination, Gateway, Interface, NatGateway, Network, Route, RouteTable, Target,
-};
+use crate::exposure::{Gateway, Interface, NatGateway, Network, Route, RouteFields, RouteTable};
 use serde_json::Value;
 
 /// A member of an object, by its PascalCase name or its camelCase twin.
@@ -103,6 +100,8 @@ fn read_value(value: &Value, network: &mut Network) -> Result<(), ReadError> {
             ] {
                 if let Some(items) = map.get(key).and_then(Value::as_array) {
                     known = true;
+                    // A listing of the account's interfaces: a group none lists has none.
+                    network.all_interfaces_read |= key == "NetworkInterfaces";
                     for item in items {
                         read_item(kind, item, network)?;
                     }
@@ -229,68 +228,23 @@ fn read_item(kind: &str, item: &Value, network: &mut Network) -> Result<(), Read
 }
 
 fn read_route(route: &Value, table: &str) -> Result<Route, ReadError> {
-    let destination = if let Some(cidr) =
-        text(route, "DestinationCidrBlock").or_else(|| text(route, "DestinationIpv6CidrBlock"))
-    {
-        Destination::Cidr(Cidr::parse(cidr).ok_or_else(|| {
-            ReadError::new(
-                "",
-                format!("{table}: route destination {cidr:?} is not a CIDR block"),
-            )
-        })?)
-    } else if let Some(list) = text(route, "DestinationPrefixListId") {
-        Destination::PrefixList(list.to_string())
-    } else {
-        return Err(ReadError::new(
-            "",
-            format!("{table}: a route without a destination"),
-        ));
-    };
-    let gateway = text(route, "GatewayId");
-    let target = if gateway == Some("local") {
-        Target::Local
-    } else if let Some(id) = gateway.filter(|g| g.starts_with("igw-")) {
-        Target::InternetGateway(id.to_string())
-    } else if let Some(id) = text(route, "EgressOnlyInternetGatewayId") {
-        Target::EgressOnlyInternetGateway(id.to_string())
-    } else if let Some(id) = text(route, "NatGatewayId") {
-        Target::NatGateway(id.to_string())
-    } else if let Some(id) = text(route, "CarrierGatewayId") {
-        Target::CarrierGateway(id.to_string())
-    } else if let Some(id) = text(route, "VpcPeeringConnectionId") {
-        Target::Peering(id.to_string())
-    } else if let Some(id) = gateway.filter(|g| g.starts_with("vpce-")) {
-        // A gateway endpoint's routes go to its service's prefix list; a
-        // Gateway Load Balancer endpoint takes CIDR blocks onward.
-        if matches!(destination, Destination::PrefixList(_)) {
-            Target::GatewayEndpoint(id.to_string())
-        } else {
-            Target::Beyond(id.to_string())
-        }
-    } else if let Some(id) = [
-        "TransitGatewayId",
-        "CoreNetworkArn",
-        "LocalGatewayId",
-        "NetworkInterfaceId",
-        "InstanceId",
-    ]
-    .iter()
-    .find_map(|name| text(route, name))
-    .or(gateway)
-    {
-        // Transit and virtual private gateways, core networks, appliances:
-        // the path leaves what this account can see.
-        Target::Beyond(id.to_string())
-    } else {
-        return Err(ReadError::new(
-            "",
-            format!("{table}: a route without a target"),
-        ));
-    };
-    let active = text(route, "State").is_none_or(|s| s != "blackhole");
-    Ok(Route {
-        destination,
-        target,
-        active,
-    })
+    let field = |name: &str| text(route, name);
+    RouteFields {
+        destination_cidr: field("DestinationCidrBlock"),
+        destination_ipv6_cidr: field("DestinationIpv6CidrBlock"),
+        destination_prefix_list: field("DestinationPrefixListId"),
+        gateway: field("GatewayId"),
+        egress_only_internet_gateway: field("EgressOnlyInternetGatewayId"),
+        nat_gateway: field("NatGatewayId"),
+        carrier_gateway: field("CarrierGatewayId"),
+        vpc_peering_connection: field("VpcPeeringConnectionId"),
+        transit_gateway: field("TransitGatewayId"),
+        core_network: field("CoreNetworkArn"),
+        local_gateway: field("LocalGatewayId"),
+        network_interface: field("NetworkInterfaceId"),
+        instance: field("InstanceId"),
+        state: field("State"),
+    }
+    .route(table)
+    .map_err(|m| ReadError::new("", m))
 }

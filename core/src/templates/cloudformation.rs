@@ -202,6 +202,9 @@ struct Template<'t> {
     forced: BTreeMap<String, bool>,
 }
 
+/// Parameters and the values an evaluation gave them.
+type Assigned = Vec<(String, String)>;
+
 /// At most this many conditions not known until deployment are tried both
 /// ways for one group; past it, they are judged at the widest and
 /// narrowest.
@@ -518,7 +521,7 @@ impl<'t> Template<'t> {
 
     /// The parameters an evaluation took from their defaults, and those it
     /// took from the allowed values being tried, with their values.
-    fn used(&self, resolver: &Resolver) -> (Vec<(String, String)>, Vec<(String, String)>) {
+    fn used(&self, resolver: &Resolver) -> (Assigned, Assigned) {
         let pick = |names: &std::collections::BTreeSet<String>,
                     defaults: bool|
          -> Vec<(String, String)> {

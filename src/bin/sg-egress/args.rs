@@ -94,6 +94,13 @@ pub struct EvaluateArgs {
     /// `aws ec2 get-managed-prefix-list-entries`). Repeatable.
     #[arg(long = "prefix-list", value_name = "pl-ID=CIDRS")]
     pub prefix_lists: Vec<String>,
+    /// The network around the groups, for effective exposure (ExposureMode):
+    /// output of `aws ec2 describe-network-interfaces`, `describe-route-tables`,
+    /// `describe-nat-gateways`, `describe-internet-gateways`,
+    /// `describe-egress-only-internet-gateways`, or Config items of those
+    /// types (a `select-resource-config` export). Repeatable.
+    #[arg(long = "network", value_name = "FILE")]
+    pub network: Vec<PathBuf>,
     /// Input files (JSON; several documents in one file are read in turn).
     /// None, or -, reads stdin.
     #[arg(value_name = "FILE")]
@@ -119,4 +126,15 @@ pub struct ScanArgs {
     /// Named profile from the shared AWS config files
     #[arg(long)]
     pub profile: Option<String>,
+    /// Order of the output: `exposure` puts the open groups that reach the
+    /// internet first (DIRECT, VIA_NAT, INDIRECT, LATENT, ISOLATED, unknown),
+    /// then the others
+    #[arg(long, value_name = "exposure")]
+    pub sort: Option<SortKey>,
+}
+
+/// What `scan --sort` orders by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortKey {
+    Exposure,
 }

@@ -2,12 +2,15 @@
 //! offline as it is read (a large list is never held whole).
 
 use crate::args::EvaluateArgs;
-use crate::options::{parse_network_interfaces, parse_parameters_option, parse_prefix_lists};
+use crate::options::{
+    parse_network, parse_network_interfaces, parse_parameters_option, parse_prefix_lists,
+};
 use crate::CliError;
 use chrono::{DateTime, Utc};
+use sg_egress_core::exposure::Network;
 use sg_egress_core::model::{GroupsInUse, Resource};
 use sg_egress_core::read::{read_into, DocumentContext, NotEvaluated, Sink};
-use sg_egress_core::verdict::{evaluate, Evaluation, KnownPrefixLists};
+use sg_egress_core::verdict::{evaluate_with_network, Evaluation, KnownPrefixLists};
 use sg_egress_core::Parameters;
 use std::io::Read;
 use std::path::PathBuf;
@@ -28,6 +31,7 @@ pub fn evaluate_inputs(
     let overriding = parse_parameters_option(&args.common.parameters)?;
     let prefix_lists = parse_prefix_lists(&args.prefix_lists)?;
     let in_use = parse_network_interfaces(&args.network_interfaces)?;
+    let network = parse_network(&args.network, &prefix_lists)?;
     let stdin_only = [PathBuf::from("-")];
     let files: &[PathBuf] = if args.files.is_empty() {
         &stdin_only
@@ -38,6 +42,7 @@ pub fn evaluate_inputs(
         overriding: overriding.as_ref(),
         prefix_lists: &prefix_lists,
         in_use: in_use.as_ref(),
+        network: network.as_ref(),
         now,
         event_parameters: None,
         evaluations: Vec::new(),
@@ -77,6 +82,8 @@ struct Evaluator<'a> {
     overriding: Option<&'a Parameters>,
     prefix_lists: &'a KnownPrefixLists,
     in_use: Option<&'a GroupsInUse>,
+    /// `--network`: exposure is applied when given.
+    network: Option<&'a Network>,
     now: DateTime<Utc>,
     /// The last Lambda event's own parameters, read once.
     event_parameters: Option<(String, Parameters)>,
@@ -128,10 +135,11 @@ impl Sink for Evaluator<'_> {
             in_use.apply(group);
         }
         let fallback = context.notification_time.unwrap_or(self.now);
-        self.evaluations.push(evaluate(
+        self.evaluations.push(evaluate_with_network(
             &resource,
             &parameters,
             self.prefix_lists,
+            self.network,
             fallback,
             self.now,
         ));

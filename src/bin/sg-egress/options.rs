@@ -82,6 +82,32 @@ pub fn parse_prefix_lists(options: &[String]) -> Result<KnownPrefixLists, CliErr
 
 /// Reads `--network-interfaces` files; `None` when none is given (usage
 /// then comes from relationships alone).
+/// `--network FILE…`: the network around the groups, with the prefix
+/// lists `--prefix-list` gave (route destinations may name them).
+pub fn parse_network(
+    files: &[PathBuf],
+    prefix_lists: &sg_egress_core::verdict::KnownPrefixLists,
+) -> Result<Option<sg_egress_core::exposure::Network>, CliError> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut network = sg_egress_core::exposure::Network::default();
+    for file in files {
+        let name = format!("--network {}", file.display());
+        let bytes = std::fs::read(file).map_err(|e| CliError(format!("{name}: {e}")))?;
+        sg_egress_core::read::read_network(&bytes, &mut network)
+            .map_err(|e| CliError(format!("{name}: {e}")))?;
+    }
+    for id in prefix_lists.ids() {
+        if let Some(entries) = prefix_lists.get(id) {
+            network
+                .prefix_lists
+                .insert(id.to_string(), entries.iter().map(|(_, c)| *c).collect());
+        }
+    }
+    Ok(Some(network))
+}
+
 pub fn parse_network_interfaces(files: &[PathBuf]) -> Result<Option<GroupsInUse>, CliError> {
     if files.is_empty() {
         return Ok(None);

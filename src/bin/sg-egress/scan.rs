@@ -1,10 +1,11 @@
 //! `sg-egress scan`: a live account (one region, several, or every enabled
 //! one) or every account and region of an AWS Config aggregator.
 
-use crate::args::ScanArgs;
+use crate::args::{ScanArgs, SortKey};
 use crate::options::parse_parameters_option;
 use crate::{CliError, Produced};
 use sg_egress_core::report::Place;
+use sg_egress_core::verdict::Compliance;
 use sg_egress_rule::handler::sweep::list_left_out;
 use std::io::Write;
 
@@ -64,18 +65,27 @@ pub fn scan(args: &ScanArgs, stderr: &mut dyn Write) -> Result<Produced, CliErro
             list_left_out(&scanned.left_out)
         )
     });
-    let places = spans_places.then(|| {
-        scanned
-            .rows
-            .iter()
+    let mut rows = scanned.rows;
+    if args.sort == Some(SortKey::Exposure) {
+        // Open groups first, the most exposed first; the order is otherwise kept.
+        rows.sort_by_key(|r| {
+            (
+                r.evaluation.compliance_type != Compliance::NonCompliant,
+                r.exposure.as_ref().map_or(u8::MAX, |e| e.rank()),
+            )
+        });
+    }
+    let places = (spans_places || rows.iter().any(|r| r.exposure.is_some())).then(|| {
+        rows.iter()
             .map(|r| Place {
-                account: r.account.clone(),
-                region: r.region.clone(),
+                account: r.account.clone().filter(|_| spans_places),
+                region: r.region.clone().filter(|_| spans_places),
+                reach: r.exposure.as_ref().map(|e| e.class().to_string()),
             })
             .collect()
     });
     Ok(Produced {
-        evaluations: scanned.rows.into_iter().map(|r| r.evaluation).collect(),
+        evaluations: rows.into_iter().map(|r| r.evaluation).collect(),
         places,
         notes: scanned.notes,
         incomplete,
