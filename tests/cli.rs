@@ -584,3 +584,73 @@ fn a_bad_file_loses_the_whole_run_rather_than_part_of_it() {
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
 }
+
+#[test]
+fn evaluate_with_the_network_says_where_open_traffic_can_go() {
+    let dir = "tests/fixtures/network";
+    let network = [
+        "--network",
+        &format!("{dir}/network-interfaces.json"),
+        "--network",
+        &format!("{dir}/route-tables.json"),
+        "--network",
+        &format!("{dir}/gateways.json"),
+    ]
+    .map(String::from);
+    let mut args: Vec<&str> = vec!["evaluate"];
+    args.extend(network.iter().map(String::as_str));
+    let groups = format!("{dir}/groups.json");
+    args.push(&groups);
+    let output = sg_egress(&args, None);
+    assert_eq!(output.status.code(), Some(1));
+    let annotations: Vec<String> = stdout_json(&output)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["Annotation"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        annotations,
+        [
+            "all traffic to 0.0.0.0/0; reach: direct via igw-0aaaaaaaaaaaaaaa1",
+            "all traffic to 0.0.0.0/0; reach: via nat-0aaaaaaaaaaaaaaa1",
+            "all traffic to 0.0.0.0/0; reach: isolated",
+        ]
+    );
+    // Only ISOLATED relaxes, when asked.
+    let mut relaxed = args.clone();
+    relaxed.splice(
+        1..1,
+        ["--parameters", r#"{"ExposureMode": "relax-isolated"}"#],
+    );
+    let verdicts: Vec<String> = stdout_json(&sg_egress(&relaxed, None))
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["ComplianceType"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(verdicts, ["NON_COMPLIANT", "NON_COMPLIANT", "COMPLIANT"]);
+    // Without the network, nothing is said about reach.
+    let plain = stdout_json(&sg_egress(&["evaluate", &groups], None));
+    assert_eq!(plain[0]["Annotation"], "all traffic to 0.0.0.0/0");
+    // A file that is no network input: exit 2, naming it.
+    let output = sg_egress(&["evaluate", "--network", &groups, &groups], None);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--network") && stderr.contains("not a network input"),
+        "{stderr}"
+    );
+    // A bad ExposureMode fails loudly.
+    let output = sg_egress(
+        &[
+            "evaluate",
+            "--parameters",
+            r#"{"ExposureMode": "loud"}"#,
+            &groups,
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("ExposureMode"));
+}

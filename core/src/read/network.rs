@@ -151,9 +151,9 @@ fn read_item(kind: &str, item: &Value, network: &mut Network) -> Result<(), Read
                     .is_some(),
                 id,
             };
-            for group in &interface.groups {
-                network.interfaces_read_for.insert(group.clone());
-            }
+            // A listing of interfaces (CLI output or Config items) is taken as
+            // the account's: a group none lists has none.
+            network.all_interfaces_read = true;
             network.interfaces.push(interface);
         }
         "AWS::EC2::RouteTable" => {
