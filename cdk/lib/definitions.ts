@@ -17,6 +17,7 @@ export const PARAMETERS = {
   IgnoreUnusedGroups: 'boolean',
   ResolvePrefixLists: 'boolean',
   ExecutionRoleName: 'role-name',
+  ExposureMode: 'exposure-mode',
 } as const;
 
 export type ParameterName = keyof typeof PARAMETERS;
@@ -52,6 +53,11 @@ export const RULE_FUNCTION_ACTIONS: Record<string, Scope> = {
   'ec2:DescribeSecurityGroups': 'no resource-level permissions',
   'ec2:DescribeNetworkInterfaces': 'no resource-level permissions',
   'ec2:GetManagedPrefixListEntries': 'prefix lists',
+  // Effective exposure (ExposureMode): the network of an open group's VPC.
+  'ec2:DescribeRouteTables': 'no resource-level permissions',
+  'ec2:DescribeNatGateways': 'no resource-level permissions',
+  'ec2:DescribeInternetGateways': 'no resource-level permissions',
+  'ec2:DescribeEgressOnlyInternetGateways': 'no resource-level permissions',
 };
 
 /**
@@ -91,21 +97,65 @@ export const CLI_ACTIONS: Record<string, string> = {
   'ec2:DescribeNetworkInterfaces': 'scan with IgnoreUnusedGroups',
   'ec2:GetManagedPrefixListEntries': 'scan with ResolvePrefixLists',
   'ec2:DescribeRegions': 'scan --regions all',
+  'ec2:DescribeRouteTables': 'scan: exposure of open groups (ExposureMode)',
+  'ec2:DescribeNatGateways': 'scan: exposure of open groups (ExposureMode)',
+  'ec2:DescribeInternetGateways': 'scan: exposure of open groups (ExposureMode)',
+  'ec2:DescribeEgressOnlyInternetGateways': 'scan: exposure of open groups (ExposureMode)',
   'config:SelectAggregateResourceConfig': 'scan --aggregator NAME',
 };
+
+/**
+ * The IAM actions the hook function calls (`SG_EGRESS_MODE=hook`): none. It
+ * judges what CloudFormation hands it, and fetches a stack operation's
+ * template from the presigned URL in the request with a plain HTTPS GET,
+ * which needs no permission (test/code-actions.test.ts checks that the hook
+ * mode reaches no SDK call). Its role may only write its own logs.
+ */
+export const HOOK_FUNCTION_ACTIONS: Record<string, Scope> = {};
 
 /** SDK operations that need no IAM permission (AWS allows them to every caller). */
 export const ACTIONS_NEEDING_NO_PERMISSION: readonly string[] = ['sts:GetCallerIdentity'];
 
 /** Environment of each mode of the Lambda binary (src/bin/sg-egress-rule.rs reads these). */
 export const FUNCTION_ENVIRONMENT = {
-  /** `rule` or `remediation`. */
+  /** `rule`, `remediation` or `hook`. */
   mode: 'SG_EGRESS_MODE',
   /** Organization mode: the only ExecutionRoleName the rule function accepts. */
   executionRoleName: 'SG_EGRESS_EXECUTION_ROLE_NAME',
   /** Remediation: the Config rule whose current parameters it judges with (a payload's ConfigRuleName overrides it). */
   ruleName: 'SG_EGRESS_RULE_NAME',
+  /** Hook: the rule's InputParameters as JSON text (the hook has no rule to read them from); unset, the defaults. */
+  parameters: 'SG_EGRESS_PARAMETERS',
 } as const;
+
+/** The resource types the hook judges (a standalone egress rule can open a group too). */
+export const HOOK_TARGET_NAMES = ['AWS::EC2::SecurityGroup', 'AWS::EC2::SecurityGroupEgress'] as const;
+
+/** CloudFormation's FailureMode values (what it does when the hook answers FAILED), the default first. */
+export const HOOK_FAILURE_MODES = ['WARN', 'FAIL'] as const;
+export type HookFailureMode = (typeof HOOK_FAILURE_MODES)[number];
+
+/**
+ * CloudFormation's pattern for a hook's `Alias` (AWS::CloudFormation::LambdaHook):
+ * three names of 2 to 64 letters or digits, not starting with AWS in any case.
+ */
+export const HOOK_ALIAS_PATTERN = /^(?![Aa][Ww][Ss])[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}$/;
+
+/**
+ * The aliases of the two hooks (one for resource operations, one for stack
+ * operations), unique per account and region: `Private::<ruleName's letters
+ * and digits, each word capitalized>::ResourceHook` and `…::StackHook`
+ * (`sg-egress-rule` gives `Private::SgEgressRule::ResourceHook`). Rule names
+ * that differ only in their `-` and `_` give the same aliases.
+ */
+export function hookAliases(ruleName: string): { readonly resource: string; readonly stack: string } {
+  const name = ruleName
+    .split(/[^A-Za-z0-9]+/)
+    .filter((word) => word !== '')
+    .map((word) => word[0].toUpperCase() + word.slice(1))
+    .join('');
+  return { resource: `Private::${name}::ResourceHook`, stack: `Private::${name}::StackHook` };
+}
 
 /** Parameters of the remediation runbook. */
 export interface RunbookOptions {

@@ -1,9 +1,9 @@
 /**
  * One deployment of the Rust binary: the function, its log group and its
- * role, with exactly the IAM actions that mode of the binary calls, and
- * alarms that make its failures visible. The rule function, which Config
- * invokes asynchronously, also gets an on-failure destination (an encrypted
- * SQS queue) for the events Lambda gave up on.
+ * role, with exactly the IAM actions that mode of the binary calls (none for
+ * the hook), and alarms that make its failures visible. The rule function,
+ * which Config invokes asynchronously, also gets an on-failure destination
+ * (an encrypted SQS queue) for the events Lambda gave up on.
  */
 import { Aws, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -15,11 +15,39 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { FUNCTION_ENVIRONMENT, REMEDIATION_FUNCTION_ACTIONS, RULE_FUNCTION_ACTIONS, Scope } from './definitions';
+import { FUNCTION_ENVIRONMENT, HOOK_FUNCTION_ACTIONS, REMEDIATION_FUNCTION_ACTIONS, RULE_FUNCTION_ACTIONS, Scope } from './definitions';
 import { Architecture, rustFunction } from './function-code';
 
+/** The modes of the binary (SG_EGRESS_MODE) the app deploys. */
+export type FunctionMode = 'rule' | 'remediation' | 'hook';
+
+/** What each mode calls (definitions.ts), how it is described, how long it may run, and what its errors alarm says. */
+const MODES: Record<FunctionMode, { actions: Record<string, Scope>; description: string; timeout: Duration; errors: string }> = {
+  rule: {
+    actions: RULE_FUNCTION_ACTIONS,
+    description: 'AWS Config rule: security groups whose egress opens all traffic, all TCP or all UDP ports to the internet',
+    timeout: Duration.minutes(5),
+    errors: 'sg-egress-rule: the rule function failed (its logs say why; Lambda retries, then sends the event to the failed-invocations queue)',
+  },
+  remediation: {
+    actions: REMEDIATION_FUNCTION_ACTIONS,
+    description: 'Remediation of sg-egress-rule findings: revokes the open egress rules (invoked by the SSM runbook)',
+    timeout: Duration.minutes(1),
+    errors: 'sg-egress-rule: the remediation function failed or refused (the automation execution has its message)',
+  },
+  hook: {
+    actions: HOOK_FUNCTION_ACTIONS,
+    description: 'CloudFormation Lambda hook: judges security groups with the sg-egress-rule decision before they are provisioned',
+    // CloudFormation waits at most 30 seconds for a hook's answer.
+    timeout: Duration.seconds(30),
+    errors:
+      'sg-egress-rule: the hook function failed (it answers every request it can read, so it crashed or timed out; ' +
+      'the hook\'s FailureMode decided whether the stack operation went on)',
+  },
+};
+
 export interface RuleFunctionProps {
-  readonly mode: 'rule' | 'remediation';
+  readonly mode: FunctionMode;
   readonly architecture: Architecture;
   /** A directory holding a prebuilt `bootstrap`; otherwise RustFunction builds it. */
   readonly functionCodePath?: string;
@@ -121,18 +149,15 @@ export class RuleFunction extends Construct {
         resources: [this.logGroup.logGroupArn],
       }),
     );
-    const actions = props.mode === 'rule' ? RULE_FUNCTION_ACTIONS : REMEDIATION_FUNCTION_ACTIONS;
-    actionStatements(actions, stack).forEach((statement) => this.role.addToPolicy(statement));
-    acknowledgeScopes(this.role, actions);
+    const mode = MODES[props.mode];
+    actionStatements(mode.actions, stack).forEach((statement) => this.role.addToPolicy(statement));
+    acknowledgeScopes(this.role, mode.actions);
     this.function = rustFunction(this, 'Function', {
       architecture: props.architecture,
       functionCodePath: props.functionCodePath,
-      description:
-        props.mode === 'rule'
-          ? 'AWS Config rule: security groups whose egress opens all traffic, all TCP or all UDP ports to the internet'
-          : 'Remediation of sg-egress-rule findings: revokes the open egress rules (invoked by the SSM runbook)',
+      description: mode.description,
       memorySize: 256,
-      timeout: props.mode === 'rule' ? Duration.minutes(5) : Duration.minutes(1),
+      timeout: mode.timeout,
       role: this.role,
       logGroup: this.logGroup,
       loggingFormat: lambda.LoggingFormat.JSON,
@@ -151,10 +176,7 @@ export class RuleFunction extends Construct {
     };
     this.errorsAlarm = notify(
       new cloudwatch.Alarm(this, 'ErrorsAlarm', {
-        alarmDescription:
-          props.mode === 'rule'
-            ? 'sg-egress-rule: the rule function failed (its logs say why; Lambda retries, then sends the event to the failed-invocations queue)'
-            : 'sg-egress-rule: the remediation function failed or refused (the automation execution has its message)',
+        alarmDescription: mode.errors,
         metric: this.function.metricErrors({ period: Duration.minutes(5), statistic: cloudwatch.Stats.SUM }),
         threshold: 1,
         evaluationPeriods: 1,

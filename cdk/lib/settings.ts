@@ -4,7 +4,7 @@
  * naming the key, rather than deploying a rule that fails at run time.
  */
 import { Construct, Node } from 'constructs';
-import { FREQUENCIES, Frequency, PARAMETERS, ParameterName } from './definitions';
+import { FREQUENCIES, Frequency, HOOK_ALIAS_PATTERN, HOOK_FAILURE_MODES, HookFailureMode, hookAliases, PARAMETERS, ParameterName } from './definitions';
 
 export interface Settings {
   readonly architecture: 'arm64' | 'x86_64';
@@ -43,6 +43,10 @@ export interface Settings {
   readonly reservedConcurrency: number;
   /** Name of an SNS topic, in each deployed region of the account, that the alarms notify. */
   readonly alarmTopicName?: string;
+  /** Deploy the CloudFormation Lambda hooks (and their function) that judge groups before they are provisioned. */
+  readonly hook: boolean;
+  /** What CloudFormation does when the hook answers FAILED: WARN (go on, with a warning) or FAIL (stop). */
+  readonly hookFailureMode: HookFailureMode;
 }
 
 /** CloudWatch Logs retention periods, in days. */
@@ -118,6 +122,12 @@ export function validateRuleParameters(raw: unknown): Record<string, string> {
         out[name] = text;
         break;
       }
+      case 'exposure-mode': {
+        const text = asString(where, v).trim().toLowerCase();
+        if (!['', 'annotate', 'off', 'relax-isolated'].includes(text)) fail(where, `expected annotate, off or relax-isolated, found ${JSON.stringify(v)}`);
+        out[name] = text;
+        break;
+      }
       case 'role-name': {
         const text = asString(where, v).trim();
         if (text !== '' && !/^[A-Za-z0-9+=,.@_-]{1,64}$/.test(text)) fail(where, `${JSON.stringify(text)} is not an IAM role name`);
@@ -179,7 +189,6 @@ export function readSettings(node: Node, purpose: Purpose = 'app'): Settings {
     const v = node.tryGetContext(key);
     return v === undefined ? fallback : v;
   };
-  if (get('hook', undefined) !== undefined) fail('hook', 'reserved for a later change; this version does not deploy a hook');
   const architecture = asString('architecture', get('architecture', 'arm64'));
   if (architecture !== 'arm64' && architecture !== 'x86_64') fail('architecture', `expected arm64 or x86_64, found ${JSON.stringify(architecture)}`);
   const frequency = asString('maximumExecutionFrequency', get('maximumExecutionFrequency', 'TwentyFour_Hours'));
@@ -258,6 +267,24 @@ export function readSettings(node: Node, purpose: Purpose = 'app'): Settings {
         'deploy the stack with remediation in each account that wants it (see the README)',
     );
   }
+  const hook = asBoolean('hook', get('hook', false));
+  const hookFailureMode = asString('hookFailureMode', get('hookFailureMode', 'WARN'));
+  if (!(HOOK_FAILURE_MODES as readonly string[]).includes(hookFailureMode)) {
+    fail('hookFailureMode', `expected ${HOOK_FAILURE_MODES.join(' or ')} (CloudFormation's FailureMode, in capitals), found ${JSON.stringify(hookFailureMode)}`);
+  }
+  if (hookFailureMode !== 'WARN' && !hook) fail('hookFailureMode', 'only with hook=true');
+  if (hook && organization && purpose === 'app') {
+    fail(
+      'hook',
+      'not with organization=true: a Lambda hook invokes a function in its own account only, so each member account and region would need ' +
+        'its own hook, function and role, and the member template the StackSet deploys is plain CloudFormation that carries no function code ' +
+        '(the function is a CDK asset of this account). Deploy the one-account stack with -c hook=true -c functionOnly=true in each account ' +
+        'and region that wants the hook (functionOnly: no second rule beside the organization rule), with the same ruleParameters (see the README)',
+    );
+  }
+  if (hook && !HOOK_ALIAS_PATTERN.test(hookAliases(ruleName).resource)) {
+    fail('ruleName', `with hook=true the hooks' aliases are made of its letters and digits (${hookAliases(ruleName).resource}), and CloudFormation needs at least 2`);
+  }
   const keep = asString('remediationKeepEgress', get('remediationKeepEgress', ''));
   if (keep !== '' && !/^(tcp|udp):[0-9]{1,5}(-[0-9]{1,5})?(,(tcp|udp):[0-9]{1,5}(-[0-9]{1,5})?)*$/.test(keep)) {
     fail('remediationKeepEgress', 'expected PROTOCOL:PORT[-PORT] items separated by commas, e.g. tcp:443,tcp:80');
@@ -296,6 +323,8 @@ export function readSettings(node: Node, purpose: Purpose = 'app'): Settings {
     functionOnly,
     reservedConcurrency,
     alarmTopicName: topic as string | undefined,
+    hook,
+    hookFailureMode: hookFailureMode as HookFailureMode,
   };
 }
 

@@ -1,13 +1,14 @@
 /**
  * One region's stack: the rule function, the Config rule (or, with
- * functionOnly, only the permission a conformance pack's rule needs), and
- * optional remediation.
+ * functionOnly, only the permission a conformance pack's rule needs),
+ * optional remediation, and the optional CloudFormation hooks.
  */
 import { CfnOutput, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { EgressConfigRule } from './config-rule';
 import { FUNCTION_ENVIRONMENT, ORGANIZATION_FUNCTION_ACTIONS } from './definitions';
+import { EgressHook } from './hook';
 import { EgressRemediation } from './remediation';
 import { RuleFunction } from './rule-function';
 import { Settings } from './settings';
@@ -33,6 +34,7 @@ export class SgEgressRuleStack extends Stack {
   readonly ruleFunction: RuleFunction;
   readonly configRule: EgressConfigRule;
   readonly remediation?: EgressRemediation;
+  readonly hook?: EgressHook;
 
   constructor(scope: Construct, id: string, props: SgEgressRuleStackProps) {
     super(scope, id, props);
@@ -72,6 +74,13 @@ export class SgEgressRuleStack extends Stack {
       this.remediation = new EgressRemediation(this, 'Remediation', settings, this.configRule.rule);
       new CfnOutput(this, 'RemediationRunbook', { value: this.remediation.document.ref });
       new CfnOutput(this, 'AutomationAssumeRoleArn', { value: this.remediation.automationRole.roleArn });
+    }
+    if (settings.hook) {
+      if (organization) throw new Error('the hooks are for one account (settings refuse hook with organization)');
+      this.hook = new EgressHook(this, 'Hook', settings);
+      new CfnOutput(this, 'ResourceHookArn', { value: this.hook.resourceHook.attrHookArn });
+      new CfnOutput(this, 'StackHookArn', { value: this.hook.stackHook.attrHookArn });
+      new CfnOutput(this, 'HookFunctionArn', { value: this.hook.function.function.functionArn });
     }
     new CfnOutput(this, 'RuleFunctionArn', { value: this.ruleFunction.function.functionArn });
     new CfnOutput(this, 'RuleFunctionRoleArn', { value: this.ruleFunction.role.roleArn });

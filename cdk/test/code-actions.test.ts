@@ -18,6 +18,7 @@
  *   (the binary the stack deploys, SG_EGRESS_MODE=rule): the rule function's
  *   role, and, without sts:AssumeRole, the member role;
  * - the arm for `"remediation"`: the remediation function's role;
+ * - the arm for `"hook"`: the hook function's role (which grants none);
  * - `main` of every other binary (`sg-egress`): CLI_ACTIONS in definitions.ts.
  * Functions are resolved the way rustc does, per module (same module, `use`
  * imports, re-exports, globs); methods by name. Where resolution cannot be
@@ -35,6 +36,7 @@ import {
   ACTIONS_NEEDING_NO_PERMISSION,
   CLI_ACTIONS,
   FUNCTION_ENVIRONMENT,
+  HOOK_FUNCTION_ACTIONS,
   ORGANIZATION_FUNCTION_ACTIONS,
   PARAMETERS,
   REMEDIATION_FUNCTION_ACTIONS,
@@ -52,6 +54,7 @@ interface Deployments {
   readonly graph: CallGraph;
   readonly rule: Reach;
   readonly remediation: Reach;
+  readonly hook: Reach;
   readonly cli: Reach;
 }
 
@@ -72,6 +75,7 @@ function deployments(info: CrateInfo): Deployments {
     graph,
     rule: graph.reach(modeArm(lambda.file, 'rule'), lambda.file, 'SG_EGRESS_MODE=rule'),
     remediation: graph.reach(modeArm(lambda.file, 'remediation'), lambda.file, 'SG_EGRESS_MODE=remediation'),
+    hook: graph.reach(modeArm(lambda.file, 'hook'), lambda.file, 'SG_EGRESS_MODE=hook'),
     cli,
   };
 }
@@ -94,7 +98,7 @@ function assertSame(who: string, granted: string[], reach: Reach, except: Iterab
 
 /** Calls in functions that no entry point reaches. */
 function unattributed(d: Deployments): string[] {
-  const reached = new Set([...d.rule.actions, ...d.remediation.actions, ...d.cli.actions]);
+  const reached = new Set([...d.rule.actions, ...d.remediation.actions, ...d.hook.actions, ...d.cli.actions]);
   return d.graph.functions.flatMap((fn) =>
     d.graph
       .calledIn(fn)
@@ -104,7 +108,7 @@ function unattributed(d: Deployments): string[] {
 }
 
 const D = deployments(INFO);
-const SINGLE = synth({ remediation: true });
+const SINGLE = synth({ remediation: true, hook: true });
 const ORGANIZATION = synth({ organization: true, organizationId: 'o-abcdefghij', regions: ['us-east-1', 'eu-west-1'] });
 
 describe('IAM actions equal the SDK calls of the code each deployment runs', () => {
@@ -144,6 +148,12 @@ describe('IAM actions equal the SDK calls of the code each deployment runs', () 
     assertSame('remediation function role', sdkActions(template, functionRole(template, 'remediation')), D.remediation);
   });
 
+  it('the hook function: no AWS API call, so no permission', () => {
+    const template = SINGLE.template;
+    assertSame('hook function role', sdkActions(template, functionRole(template, 'hook')), D.hook);
+    assert.deepEqual(needed(D.hook), []);
+  });
+
   it('the command line: CLI_ACTIONS, documented for users running sg-egress scan', () => {
     assertSame('CLI_ACTIONS', Object.keys(CLI_ACTIONS).sort(), D.cli);
   });
@@ -152,6 +162,7 @@ describe('IAM actions equal the SDK calls of the code each deployment runs', () 
     const template = SINGLE.template;
     assert.deepEqual(sdkActions(template, functionRole(template, 'rule')), Object.keys(RULE_FUNCTION_ACTIONS).sort());
     assert.deepEqual(sdkActions(template, functionRole(template, 'remediation')), Object.keys(REMEDIATION_FUNCTION_ACTIONS).sort());
+    assert.deepEqual(sdkActions(template, functionRole(template, 'hook')), Object.keys(HOOK_FUNCTION_ACTIONS).sort());
   });
 });
 
@@ -182,6 +193,19 @@ describe('the analysis catches a new call', () => {
     assert.ok(d.rule.actions.has('ec2:DescribeVpcs'));
     const template = ORGANIZATION.templates['SgEgressRule-us-east-1'];
     assert.throws(() => assertSame('rule', sdkActions(template, functionRole(template, 'rule')), d.rule), /ec2:DescribeVpcs is called but not granted/);
+  });
+
+  it('in the hook handler: ec2.describe_vpcs() is attributed to the hook function, whose role grants nothing', () => {
+    const d = mutated((src) => {
+      const file = path.join(src, 'handler', 'hook.rs');
+      const text = fs.readFileSync(file, 'utf8');
+      const at = /pub async fn handle_hook\b[^{]*\{/.exec(text);
+      assert.ok(at, 'fn handle_hook not found in handler/hook.rs');
+      fs.writeFileSync(file, text.slice(0, at.index + at[0].length) + '\n    let _ = ec2.describe_vpcs();\n' + text.slice(at.index + at[0].length));
+    });
+    assert.ok(d.hook.actions.has('ec2:DescribeVpcs'));
+    const template = SINGLE.template;
+    assert.throws(() => assertSame('hook', sdkActions(template, functionRole(template, 'hook')), d.hook), /ec2:DescribeVpcs is called but not granted/);
   });
 
   it('beside an existing EC2 call: ec2.describe_subnets() reaches every mode that reaches that function', () => {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { buildApp, BuiltApp } from '../lib/app';
+import { FunctionMode } from '../lib/rule-function';
 
 const made: string[] = [];
 
@@ -79,7 +80,7 @@ export function logicalId(template: Template, type: string, match: (props: Recor
 }
 
 /** The role of the function whose environment has SG_EGRESS_MODE=mode. */
-export function functionRole(template: Template, mode: 'rule' | 'remediation'): string {
+export function functionRole(template: Template, mode: FunctionMode): string {
   const fn = Object.values(template.findResources('AWS::Lambda::Function')).find(
     (f) => f.Properties.Environment?.Variables?.SG_EGRESS_MODE === mode,
   );

@@ -13,6 +13,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnInclude } from 'aws-cdk-lib/cloudformation-include';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { parse } from 'yaml';
 import { conformancePackTemplate, conformancePackYaml } from '../lib/conformance-pack';
 import { MEMBER_SCOPE_FINDINGS, MEMBER_SCOPE_REASONS } from '../lib/member-template';
 import { settingsFromContext } from '../lib/settings';
@@ -34,6 +35,16 @@ const CONFIGURATIONS: Record<string, Record<string, unknown>> = {
     targetOus: 'ou-ab12-abcdefgh,ou-ab12-ijklmnop',
   },
   'organization, function only': { ...ORG, regions: 'us-east-1', functionOnly: true },
+  'with the hook': { hook: true },
+  'with the hook failing operations, remediation and parameters, two regions': {
+    hook: true,
+    hookFailureMode: 'FAIL',
+    remediation: true,
+    ruleParameters: { CheckIpv6: 'false', ExemptTagKey: 'egress-ok' },
+    regions: 'us-east-1,eu-west-1',
+    alarmTopicName: 'security-alerts',
+  },
+  'function only, with the hook (a member account of an organization)': { functionOnly: true, hook: true },
 };
 
 /** cfn-lint, errors and warnings; W3005 is CDK's redundant DependsOn. */
@@ -165,6 +176,26 @@ describe('conformance pack', () => {
     assert.doesNotMatch(organization, /RemediationConfiguration/);
   });
 
+  it('ExposureMode reaches the pack’s rule like the other parameters, and a bad value stops the command naming it', () => {
+    const cwd = path.join(__dirname, '..');
+    const run = (parameters: string, ...args: string[]) =>
+      spawnSync('npx', ['tsx', 'bin/conformance-pack.ts', ...args, '-c', `ruleParameters=${parameters}`], { cwd, encoding: 'utf8' });
+    for (const args of [[], ['--organization']]) {
+      const good = run('{"ExposureMode": "Relax-Isolated", "CheckIpv6": "false"}', ...args);
+      assert.equal(good.status, 0, good.stderr);
+      const rule = (parse(good.stdout) as { Resources: { SgEgressRule: { Properties: { InputParameters: Record<string, string> } } } }).Resources.SgEgressRule;
+      assert.deepEqual(rule.Properties.InputParameters, {
+        ExposureMode: 'relax-isolated',
+        CheckIpv6: 'false',
+        ...(args.length > 0 ? { ExecutionRoleName: 'sg-egress-rule-member' } : {}),
+      });
+    }
+    const bad = run('{"ExposureMode": "loud"}');
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stdout, '');
+    assert.equal(bad.stderr, 'sg-egress-rule: context ruleParameters.ExposureMode: expected annotate, off or relax-isolated, found "loud"\n');
+  });
+
   it('--organization prints the --excluded-accounts flag put-organization-conformance-pack needs, and the targetOus warning', () => {
     const cwd = path.join(__dirname, '..');
     const run = (...args: string[]) => {
@@ -240,6 +271,22 @@ describe('cdk synth', () => {
     const bundling = cdk(['synth', 'SgEgressRuleMembers', ...ORGANIZATION_OPTIONS, '--json']);
     assert.notEqual(bundling.status, 0);
     assert.match(bundling.stderr, /building the function needs cargo-lambda on PATH/);
+  });
+
+  it('-c hook=true (text, as the CLI passes it) adds the hooks; with organization=true the synth stops saying why and what to do', () => {
+    const code = tempDir('code');
+    fs.writeFileSync(path.join(code, 'bootstrap'), fakeElf(183));
+    const synthesized = cdk(['synth', 'SgEgressRule', '-c', `functionCodePath=${code}`, '-c', 'hook=true', '-c', 'hookFailureMode=FAIL', '--json']);
+    assert.equal(synthesized.status, 0, synthesized.stderr);
+    const resources = Object.values(JSON.parse(synthesized.stdout).Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>);
+    const hooks = resources.filter((r) => r.Type === 'AWS::CloudFormation::LambdaHook');
+    assert.deepEqual(hooks.map((h) => [h.Properties.Alias, h.Properties.FailureMode]).sort(), [
+      ['Private::SgEgressRule::ResourceHook', 'FAIL'],
+      ['Private::SgEgressRule::StackHook', 'FAIL'],
+    ]);
+    const refused = cdk(['synth', ...ORGANIZATION_OPTIONS, '-c', 'hook=true']);
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /sg-egress-rule: context hook: not with organization=true: a Lambda hook invokes a function in its own account only/);
   });
 
   it('delegated administrator: the README’s step 2 selects every stack but the management account’s', () => {

@@ -5,6 +5,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { App } from 'aws-cdk-lib';
 import { Bundling } from 'cargo-lambda-cdk/lib/bundling';
 import { buildApp } from '../lib/app';
+import { SettingsError, validateRuleParameters } from '../lib/settings';
 import { fakeElf, functionRole, logicalId, roleActions, synth, tempDir, trustedPrincipalPattern } from './helpers';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -65,7 +66,12 @@ describe('single account, defaults', () => {
       'config:GetComplianceDetailsByConfigRule',
       'config:GetResourceConfigHistory',
       'config:PutEvaluations',
+      // Effective exposure of open groups (ExposureMode): the network around them.
+      'ec2:DescribeEgressOnlyInternetGateways',
+      'ec2:DescribeInternetGateways',
+      'ec2:DescribeNatGateways',
       'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeRouteTables',
       'ec2:DescribeSecurityGroups',
       'ec2:GetManagedPrefixListEntries',
       'logs:CreateLogStream',
@@ -79,6 +85,20 @@ describe('single account, defaults', () => {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } }),
+          // The actions with no resource-level permissions, named one by one.
+          Match.objectLike({
+            Action: [
+              'config:GetResourceConfigHistory',
+              'config:PutEvaluations',
+              'ec2:DescribeEgressOnlyInternetGateways',
+              'ec2:DescribeInternetGateways',
+              'ec2:DescribeNatGateways',
+              'ec2:DescribeNetworkInterfaces',
+              'ec2:DescribeRouteTables',
+              'ec2:DescribeSecurityGroups',
+            ],
+            Resource: '*',
+          }),
           Match.objectLike({ Action: 'config:GetComplianceDetailsByConfigRule', Resource: { 'Fn::Join': ['', Match.arrayWith([':config-rule/*'])] } }),
           Match.objectLike({ Action: 'ec2:GetManagedPrefixListEntries', Resource: { 'Fn::Join': ['', Match.arrayWith([':*:prefix-list/*'])] } }),
         ]),
@@ -113,6 +133,27 @@ describe('context', () => {
     });
   });
 
+  it('ExposureMode: annotate, off or relax-isolated, in any case, reaches the rule lower-cased; anything else is refused naming it', () => {
+    const { template } = synth({ ruleParameters: { ExposureMode: ' Relax-Isolated ' } });
+    template.hasResourceProperties('AWS::Config::ConfigRule', { InputParameters: { ExposureMode: 'relax-isolated' } });
+    assert.deepEqual(
+      ['annotate', 'OFF', 'relax-isolated', ''].map((mode) => validateRuleParameters({ ExposureMode: mode })),
+      [{ ExposureMode: 'annotate' }, { ExposureMode: 'off' }, { ExposureMode: 'relax-isolated' }, { ExposureMode: '' }],
+    );
+    for (const [bad, found] of [['loud', '"loud"'], ['relax_isolated', '"relax_isolated"'], ['annotate,off', '"annotate,off"']]) {
+      assert.throws(
+        () => validateRuleParameters({ ExposureMode: bad }),
+        (e: Error) => {
+          assert.ok(e instanceof SettingsError, `${e}`);
+          assert.equal(e.message, `context ruleParameters.ExposureMode: expected annotate, off or relax-isolated, found ${found}`);
+          return true;
+        },
+      );
+    }
+    assert.throws(() => validateRuleParameters({ ExposureMode: false }), (e: Error) => e instanceof SettingsError && e.message === 'context ruleParameters.ExposureMode: expected a string, found false');
+    assert.throws(() => synth({ ruleParameters: { exposureMode: 'off' } }), /ruleParameters\.exposureMode: unknown parameter \(did you mean ExposureMode\?/);
+  });
+
   it('rejects what the function would reject, naming the key', () => {
     const cases: Array<[Record<string, unknown>, RegExp]> = [
       [{ ruleParameters: { checkIpv6: 'true' } }, /ruleParameters\.checkIpv6: unknown parameter \(did you mean CheckIpv6\?/],
@@ -120,6 +161,7 @@ describe('context', () => {
       [{ ruleParameters: { ExemptGroupIds: 'sg-1' } }, /ruleParameters\.ExemptGroupIds: "sg-1" is not a valid id/],
       [{ ruleParameters: { ExemptTagKey: 'aws:x' } }, /ruleParameters\.ExemptTagKey: the aws: prefix is reserved/],
       [{ ruleParameters: '{"CheckIpv6": ' }, /ruleParameters: not valid JSON/],
+      [{ ruleParameters: { ExposureMode: 'loud' } }, /context ruleParameters\.ExposureMode: expected annotate, off or relax-isolated, found "loud"/],
       [{ maximumExecutionFrequency: 'Daily' }, /maximumExecutionFrequency: expected one of/],
       [{ architecture: 'arm' }, /architecture: expected arm64 or x86_64/],
       [{ logRetentionDays: 2 }, /logRetentionDays: expected one of/],
@@ -145,13 +187,155 @@ describe('context', () => {
       [{ ...ORG, ruleName: 'r'.repeat(50), regions: 'ap-southeast-3' }, /ruleName: the function role name r+-function-ap-southeast-3 would be over IAM's 64 characters/],
       [{ ruleParameters: { ExecutionRoleName: 'x' } }, /ruleParameters\.ExecutionRoleName: only for organization mode/],
       [{ automaticRemediation: true }, /automaticRemediation: needs remediation to be true/],
-      [{ hook: true }, /context hook: reserved for a later change/],
+      [{ hook: 'yes' }, /context hook: expected true or false, found "yes"/],
+      [{ hook: true, hookFailureMode: 'fail' }, /context hookFailureMode: expected WARN or FAIL \(CloudFormation's FailureMode, in capitals\), found "fail"/],
+      [{ hookFailureMode: 'FAIL' }, /context hookFailureMode: only with hook=true/],
+      [{ ...ORG, hook: true }, /context hook: not with organization=true: a Lambda hook invokes a function in its own account only.*-c hook=true -c functionOnly=true/],
+      [{ hook: true, ruleName: 'r-' }, /context ruleName: with hook=true the hooks' aliases are made of its letters and digits \(Private::R::ResourceHook\), and CloudFormation needs at least 2/],
       [{ remediation: true, ...ORG }, /remediation: an organization rule cannot carry/],
       [{ remediation: true, remediationKeepEgress: 'https' }, /remediationKeepEgress: expected PROTOCOL:PORT/],
       [{ functionCodePath: '/nonexistent' }, /functionCodePath: \/nonexistent holds no bootstrap/],
     ];
     for (const [context, message] of cases) {
       assert.throws(() => synth(context), message, JSON.stringify(context));
+    }
+  });
+});
+
+describe('with the hook', () => {
+  const PARAMETERS = { CheckIpv6: 'false', ExemptTagKey: 'egress-ok', ExemptVpcIds: 'vpc-0a1b2c3d' };
+  const { template } = synth({ hook: true, ruleParameters: PARAMETERS });
+  const resources = template.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
+  const hookFunction = logicalId(template, 'AWS::Lambda::Function', (p) => (p as any).Environment?.Variables?.SG_EGRESS_MODE === 'hook');
+  const ruleFunction = logicalId(template, 'AWS::Lambda::Function', (p) => (p as any).Environment?.Variables?.SG_EGRESS_MODE === 'rule');
+  const executionRole = logicalId(template, 'AWS::IAM::Role', (p) => JSON.stringify(p).includes('hooks.cloudformation.amazonaws.com'));
+  const hooks = Object.values(template.findResources('AWS::CloudFormation::LambdaHook')).map((h) => h.Properties);
+  const byOperation = (operation: string) => {
+    const found = hooks.filter((h) => JSON.stringify(h.TargetOperations) === JSON.stringify([operation]));
+    assert.equal(found.length, 1, `one hook for ${operation}`);
+    return found[0];
+  };
+
+  it('two hooks invoke the hook function: resource operations on groups and standalone egress rules, and stack operations', () => {
+    assert.equal(hooks.length, 2);
+    const common = {
+      ExecutionRole: { 'Fn::GetAtt': [executionRole, 'Arn'] },
+      LambdaFunction: { 'Fn::GetAtt': [hookFunction, 'Arn'] },
+      FailureMode: 'WARN',
+      HookStatus: 'ENABLED',
+      // Never the stack that holds the hooks.
+      StackFilters: { FilteringCriteria: 'ALL', StackNames: { Exclude: [{ Ref: 'AWS::StackName' }] } },
+    };
+    assert.deepEqual(byOperation('RESOURCE'), {
+      ...common,
+      Alias: 'Private::SgEgressRule::ResourceHook',
+      TargetOperations: ['RESOURCE'],
+      TargetFilters: {
+        Actions: ['CREATE', 'UPDATE'],
+        InvocationPoints: ['PRE_PROVISION'],
+        TargetNames: ['AWS::EC2::SecurityGroup', 'AWS::EC2::SecurityGroupEgress'],
+      },
+    });
+    // No TargetNames: a stack operation's target is STACK, no resource type.
+    assert.deepEqual(byOperation('STACK'), {
+      ...common,
+      Alias: 'Private::SgEgressRule::StackHook',
+      TargetOperations: ['STACK'],
+      TargetFilters: { Actions: ['CREATE', 'UPDATE'], InvocationPoints: ['PRE_PROVISION'] },
+    });
+  });
+
+  it('FAIL by context', () => {
+    const { template } = synth({ hook: true, hookFailureMode: 'FAIL' });
+    const modes = Object.values(template.findResources('AWS::CloudFormation::LambdaHook')).map((h) => h.Properties.FailureMode);
+    assert.deepEqual(modes, ['FAIL', 'FAIL']);
+  });
+
+  it('the execution role trusts CloudFormation’s hooks and may only invoke the hook function (no wildcard)', () => {
+    const role = resources[executionRole].Properties;
+    assert.deepEqual(role.AssumeRolePolicyDocument, {
+      Version: '2012-10-17',
+      Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'hooks.cloudformation.amazonaws.com' } }],
+    });
+    assert.deepEqual(
+      role.Policies.map((p: { PolicyDocument: { Statement: unknown[] } }) => p.PolicyDocument.Statement),
+      [[{ Sid: 'InvokeHookFunction', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: { 'Fn::GetAtt': [hookFunction, 'Arn'] } }]],
+    );
+    assert.equal(role.ManagedPolicyArns, undefined);
+    assert.deepEqual(roleActions(template, executionRole), [], 'no other policy is attached to it');
+    assert.ok(!JSON.stringify(role).includes('*'), 'no wildcard');
+    // Only this role names CloudFormation's hooks.
+    const trusting = Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Role' && JSON.stringify(r).includes('hooks.cloudformation'));
+    assert.equal(trusting.length, 1);
+  });
+
+  it('the hook function: the rule’s code and memory, mode hook, the rule’s parameters, 30 seconds, its own log group and a role that only logs', () => {
+    const fn = resources[hookFunction].Properties;
+    const rule = resources[ruleFunction].Properties;
+    assert.deepEqual(Object.keys(fn.Environment.Variables).sort(), ['SG_EGRESS_MODE', 'SG_EGRESS_PARAMETERS']);
+    assert.equal(fn.Environment.Variables.SG_EGRESS_MODE, 'hook');
+    const configRule = Object.values(template.findResources('AWS::Config::ConfigRule'))[0].Properties;
+    assert.deepEqual(JSON.parse(fn.Environment.Variables.SG_EGRESS_PARAMETERS), configRule.InputParameters);
+    assert.deepEqual(configRule.InputParameters, PARAMETERS);
+    assert.equal(fn.Timeout, 30);
+    assert.equal(fn.MemorySize, rule.MemorySize);
+    assert.deepEqual(fn.Code, rule.Code, 'the same asset as the rule function');
+    assert.deepEqual([fn.Runtime, fn.Handler, fn.Architectures], [rule.Runtime, rule.Handler, rule.Architectures]);
+    assert.notDeepEqual(fn.LoggingConfig.LogGroup, rule.LoggingConfig.LogGroup);
+    assert.equal(fn.ReservedConcurrentExecutions, undefined);
+    assert.deepEqual(roleActions(template, functionRole(template, 'hook')), ['logs:CreateLogStream', 'logs:PutLogEvents']);
+    assert.notEqual(functionRole(template, 'hook'), functionRole(template, 'rule'));
+    // Its errors alarm; no failed-invocations queue (CloudFormation invokes it synchronously).
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'Errors');
+    assert.equal(alarms.length, 2);
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+    template.hasOutput('ResourceHookArn', { Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('HookResourceHook'), 'HookArn'] } });
+    template.hasOutput('StackHookArn', {});
+    template.hasOutput('HookFunctionArn', {});
+  });
+
+  it('with default parameters, SG_EGRESS_PARAMETERS is {} as the rule’s InputParameters', () => {
+    const { template } = synth({ hook: true });
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { SG_EGRESS_MODE: 'hook', SG_EGRESS_PARAMETERS: '{}' } } });
+    template.hasResourceProperties('AWS::Config::ConfigRule', { InputParameters: {} });
+  });
+
+  it('the aliases come from ruleName, within CloudFormation’s pattern', () => {
+    const { template } = synth({ hook: true, ruleName: 'egress_audit-v2' });
+    const aliases = Object.values(template.findResources('AWS::CloudFormation::LambdaHook')).map((h) => h.Properties.Alias).sort();
+    assert.deepEqual(aliases, ['Private::EgressAuditV2::ResourceHook', 'Private::EgressAuditV2::StackHook']);
+    const pattern = /^(?![Aa][Ww][Ss])[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}$/;
+    for (const alias of aliases) assert.match(alias, pattern);
+    const longest = Object.values(synth({ hook: true, ruleName: 'a'.repeat(64) }).template.findResources('AWS::CloudFormation::LambdaHook'));
+    for (const hook of longest) assert.match(hook.Properties.Alias, pattern);
+  });
+
+  it('each region’s stack has its own hooks, excluding that stack', () => {
+    const { templates } = synth({ hook: true, regions: 'us-east-1,eu-west-1' });
+    for (const template of Object.values(templates)) {
+      template.resourceCountIs('AWS::CloudFormation::LambdaHook', 2);
+      template.allResourcesProperties('AWS::CloudFormation::LambdaHook', {
+        StackFilters: { FilteringCriteria: 'ALL', StackNames: { Exclude: [{ Ref: 'AWS::StackName' }] } },
+      });
+    }
+  });
+
+  it('with functionOnly (what an organization’s member accounts deploy instead): the hooks, and no rule', () => {
+    const { template } = synth({ hook: true, functionOnly: true, ruleParameters: { CheckIpv6: 'false' } });
+    template.resourceCountIs('AWS::CloudFormation::LambdaHook', 2);
+    template.resourceCountIs('AWS::Config::ConfigRule', 0);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: { SG_EGRESS_MODE: 'hook', SG_EGRESS_PARAMETERS: '{"CheckIpv6":"false"}' } },
+    });
+  });
+
+  it('none without hook=true: no hook, no hook function, no role for CloudFormation’s hooks', () => {
+    for (const context of [{}, { hook: false }, { hook: 'false', remediation: true }]) {
+      const { template } = synth(context);
+      template.resourceCountIs('AWS::CloudFormation::LambdaHook', 0);
+      const modes = Object.values(template.findResources('AWS::Lambda::Function')).map((f) => f.Properties.Environment.Variables.SG_EGRESS_MODE);
+      assert.ok(!modes.includes('hook'), JSON.stringify(context));
+      assert.ok(!JSON.stringify(template.toJSON()).includes('hooks.cloudformation'), JSON.stringify(context));
     }
   });
 });
@@ -424,6 +608,37 @@ describe('organization, two regions', () => {
       assert.doesNotMatch(`arn:aws:iam::444455556666:role/${roleName}`, pattern);
       assert.doesNotMatch(`arn:aws:iam::${admin}:role/x-${roleName}`, pattern);
     }
+  });
+
+  it('the member role grants what the function calls in a member account, exposure reads included, action by action', () => {
+    const role = Object.values(memberTemplate!.findResources('AWS::IAM::Role'))[0];
+    const statements = role.Properties.Policies[0].PolicyDocument.Statement as Array<{ Effect: string; Action: string[]; Resource: unknown }>;
+    assert.deepEqual(
+      statements.map((s) => ({ Effect: s.Effect, Action: s.Action, Resource: s.Resource })),
+      [
+        {
+          Effect: 'Allow',
+          Action: [
+            'config:GetResourceConfigHistory',
+            'config:PutEvaluations',
+            // Effective exposure of open groups (ExposureMode): the network around them.
+            'ec2:DescribeEgressOnlyInternetGateways',
+            'ec2:DescribeInternetGateways',
+            'ec2:DescribeNatGateways',
+            'ec2:DescribeNetworkInterfaces',
+            'ec2:DescribeRouteTables',
+            'ec2:DescribeSecurityGroups',
+          ],
+          Resource: '*',
+        },
+        {
+          Effect: 'Allow',
+          Action: ['config:GetComplianceDetailsByConfigRule'],
+          Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:config:*:${AWS::AccountId}:config-rule/*' },
+        },
+        { Effect: 'Allow', Action: ['ec2:GetManagedPrefixListEntries'], Resource: { 'Fn::Sub': 'arn:${AWS::Partition}:ec2:*:*:prefix-list/*' } },
+      ],
+    );
   });
 
   it('member permissions hold in every listed region, and no other: no ARN names a region', () => {
