@@ -157,6 +157,31 @@ impl EgressPermission {
         }
     }
 
+    /// Adds many CIDR destinations, each text once, first occurrence kept:
+    /// linear in their number (a group may hold 100,000 blocks).
+    pub fn extend_cidrs<'a>(&mut self, texts: impl IntoIterator<Item = &'a str>) {
+        self.cidrs
+            .extend(texts.into_iter().map(CidrDestination::new));
+        self.dedup_cidrs();
+    }
+
+    /// Keeps each CIDR text once, in the order first seen.
+    pub fn dedup_cidrs(&mut self) {
+        if self.cidrs.len() < 2 {
+            return;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(self.cidrs.len());
+        let mut keep = Vec::with_capacity(self.cidrs.len());
+        for c in &self.cidrs {
+            keep.push(seen.insert(c.text.clone()));
+        }
+        let mut i = 0;
+        self.cidrs.retain(|_| {
+            i += 1;
+            keep[i - 1]
+        });
+    }
+
     /// The ports this permission opens for TCP (`Tcp`) or UDP (`Udp`), if any.
     pub fn ports_for(&self, protocol: Protocol) -> Option<(u16, u16)> {
         if self.protocol == Protocol::All {

@@ -30,16 +30,18 @@ impl TryFrom<SdkPermission<'_>> for EgressPermission {
             };
             (member, e.to_string())
         })?;
-        for cidr in permission.ip_ranges().iter().filter_map(|r| r.cidr_ip()) {
-            out.add_cidr(cidr);
-        }
-        for cidr in permission
-            .ipv6_ranges()
-            .iter()
-            .filter_map(|r| r.cidr_ipv6())
-        {
-            out.add_cidr(cidr);
-        }
+        out.extend_cidrs(
+            permission
+                .ip_ranges()
+                .iter()
+                .filter_map(|r| r.cidr_ip())
+                .chain(
+                    permission
+                        .ipv6_ranges()
+                        .iter()
+                        .filter_map(|r| r.cidr_ipv6()),
+                ),
+        );
         out.prefix_list_ids.extend(
             permission
                 .prefix_list_ids()

@@ -90,12 +90,10 @@ pub struct PermissionRead<'de, S> {
 }
 
 impl<S> PermissionRead<'_, S> {
-    /// Newer Config items repeat `ipv4Ranges` in the legacy `ipRanges`: each
-    /// block is kept once.
+    /// Every block as read; newer Config items repeat `ipv4Ranges` in the
+    /// legacy `ipRanges`, so each is kept once when the permission is made.
     fn add_cidr(&mut self, text: &str) {
-        if !self.cidrs.iter().any(|c| c.text == text) {
-            self.cidrs.push(CidrDestination::new(text));
-        }
+        self.cidrs.push(CidrDestination::new(text));
     }
 }
 
@@ -171,6 +169,7 @@ impl<S: Spelling> TryFrom<PermissionRead<'_, S>> for EgressPermission {
             (Some(member), PermissionError::Port(e))
         })?;
         permission.cidrs = read.cidrs;
+        permission.dedup_cidrs();
         permission.prefix_list_ids = read.prefix_lists;
         permission.referenced_group_ids = read.referenced_groups;
         Ok(permission)
