@@ -132,12 +132,24 @@ fn benches(c: &mut Criterion) {
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
     };
     group.bench_function("resource_5000_rules", |b| {
-        b.iter(|| match sg_egress_core::hook::parse_request(black_box(&request)) {
-            Ok(sg_egress_core::hook::Request::Resource { token, logical_id, type_name, properties }) => {
-                sg_egress_core::hook::judge_resource(&token, &logical_id, &type_name, &properties, &options).to_json()
-            }
-            _ => unreachable!("a resource request"),
-        })
+        b.iter(
+            || match sg_egress_core::hook::parse_request(black_box(&request)) {
+                Ok(sg_egress_core::hook::Request::Resource {
+                    token,
+                    logical_id,
+                    type_name,
+                    properties,
+                }) => sg_egress_core::hook::judge_resource(
+                    &token,
+                    &logical_id,
+                    &type_name,
+                    &properties,
+                    &options,
+                )
+                .to_json(),
+                _ => unreachable!("a resource request"),
+            },
+        )
     });
     group.finish();
 
