@@ -353,22 +353,31 @@ fn intersect(a: &[(u128, u128)], first: u128, last: u128) -> Vec<(u128, u128)> {
         .collect()
 }
 
-/// A route's destination blocks of one family; `None` when it names a
-/// prefix list whose entries are not known.
-fn blocks(route: &Route, family: Family, network: &Network) -> Option<Vec<Cidr>> {
+/// A route's destination blocks of one family; what is missing when it
+/// names a prefix list whose entries are not known.
+fn blocks(
+    route: &Route,
+    family: Family,
+    network: &Network,
+    table: &RouteTable,
+) -> Result<Vec<Cidr>, String> {
     match &route.destination {
-        Destination::Cidr(c) => Some(if c.family == family {
+        Destination::Cidr(c) => Ok(if c.family == family {
             vec![*c]
         } else {
             Vec::new()
         }),
-        Destination::PrefixList(id) => network.prefix_lists.get(id).map(|entries| {
-            entries
-                .iter()
-                .filter(|c| c.family == family)
-                .copied()
-                .collect()
-        }),
+        Destination::PrefixList(id) => network
+            .prefix_lists
+            .get(id)
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|c| c.family == family)
+                    .copied()
+                    .collect()
+            })
+            .ok_or_else(|| format!("the entries of {id}, a destination in {}", table.id)),
     }
 }
 
@@ -382,15 +391,7 @@ pub fn reached_targets<'t>(
 ) -> Result<Vec<&'t Target>, String> {
     let mut routes: Vec<(Cidr, &Target)> = Vec::new();
     for route in table.routes.iter().filter(|r| r.active) {
-        let Some(blocks) = blocks(route, family, network) else {
-            let Destination::PrefixList(id) = &route.destination else {
-                unreachable!()
-            };
-            return Err(format!(
-                "the entries of {id}, a destination in {}",
-                table.id
-            ));
-        };
+        let blocks = blocks(route, family, network, table)?;
         routes.extend(blocks.into_iter().map(|b| (b, &route.target)));
     }
     let public = public_ranges(family);
@@ -594,15 +595,7 @@ fn latent_or_isolated(
             .iter()
             .filter(|r| r.active && r.target != Target::Local)
         {
-            let Some(blocks) = blocks(route, family, network) else {
-                let Destination::PrefixList(id) = &route.destination else {
-                    unreachable!()
-                };
-                return Err(format!(
-                    "the entries of {id}, a destination in {}",
-                    table.id
-                ));
-            };
+            let blocks = blocks(route, family, network, table)?;
             if blocks
                 .iter()
                 .any(|b| !intersect(&public, b.first, b.last).is_empty())

@@ -195,7 +195,7 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, (String, String)> {
                 Some(other) => {
                     return Err(fail(format!(
                         "requestData.targetModel.resourceProperties is {}, not an object",
-                        kind_of(other)
+                        crate::params::type_name(other)
                     )))
                 }
             };
@@ -211,17 +211,6 @@ pub fn parse_request(bytes: &[u8]) -> Result<Request, (String, String)> {
             })
         }
         other => pass(format!("{other} is not a security group or egress rule")),
-    }
-}
-
-fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -309,7 +298,7 @@ pub fn judge_payload(
                 token,
                 format!(
                     "{stack_name}: the stack payload's template is {}, not a string",
-                    kind_of(other)
+                    crate::params::type_name(other)
                 ),
             )
         }

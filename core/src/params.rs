@@ -155,7 +155,7 @@ fn exposure_mode(name: &str, value: &Value) -> Result<ExposureMode, ParameterErr
 }
 
 /// Human name of a JSON value's type, for messages.
-fn type_name(value: &Value) -> &'static str {
+pub(crate) fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

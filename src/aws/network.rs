@@ -145,21 +145,10 @@ async fn read_chunk(
         deadline.check(|| "reading internet gateways".to_string())?;
         let page = page.map_err(|e| describe("ec2:DescribeInternetGateways", e))?;
         for gateway in page.internet_gateways() {
-            network.internet_gateways.push(Gateway {
-                id: gateway
-                    .internet_gateway_id()
-                    .unwrap_or_default()
-                    .to_string(),
-                attached_vpcs: gateway
-                    .attachments()
-                    .iter()
-                    .filter(|a| {
-                        a.state()
-                            .is_none_or(|s| matches!(s.as_str(), "available" | "attached"))
-                    })
-                    .filter_map(|a| a.vpc_id().map(str::to_string))
-                    .collect(),
-            });
+            network.internet_gateways.push(gateway_of(
+                gateway.internet_gateway_id(),
+                gateway.attachments(),
+            ));
         }
     }
     // No VPC filter exists for these: every one of the region, each page once.
@@ -173,21 +162,10 @@ async fn read_chunk(
             deadline.check(|| "reading egress-only internet gateways".to_string())?;
             let page = page.map_err(|e| describe("ec2:DescribeEgressOnlyInternetGateways", e))?;
             for gateway in page.egress_only_internet_gateways() {
-                network.egress_only_gateways.push(Gateway {
-                    id: gateway
-                        .egress_only_internet_gateway_id()
-                        .unwrap_or_default()
-                        .to_string(),
-                    attached_vpcs: gateway
-                        .attachments()
-                        .iter()
-                        .filter(|a| {
-                            a.state()
-                                .is_none_or(|s| matches!(s.as_str(), "available" | "attached"))
-                        })
-                        .filter_map(|a| a.vpc_id().map(str::to_string))
-                        .collect(),
-                });
+                network.egress_only_gateways.push(gateway_of(
+                    gateway.egress_only_internet_gateway_id(),
+                    gateway.attachments(),
+                ));
             }
         }
     }
@@ -214,6 +192,25 @@ async fn read_chunk(
         }
     }
     Ok(())
+}
+
+/// A gateway and the VPCs it is attached to (attachments `available`, as
+/// internet gateways say, or `attached`, as egress-only ones do).
+fn gateway_of(
+    id: Option<&str>,
+    attachments: &[aws_sdk_ec2::types::InternetGatewayAttachment],
+) -> Gateway {
+    Gateway {
+        id: id.unwrap_or_default().to_string(),
+        attached_vpcs: attachments
+            .iter()
+            .filter(|a| {
+                a.state()
+                    .is_none_or(|s| matches!(s.as_str(), "available" | "attached"))
+            })
+            .filter_map(|a| a.vpc_id().map(str::to_string))
+            .collect(),
+    }
 }
 
 fn route_table(table: &aws_sdk_ec2::types::RouteTable) -> Result<RouteTable, String> {

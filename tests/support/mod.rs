@@ -199,21 +199,19 @@ impl Emulator {
 
     /// Invokes the function through the Runtime API; returns (outcome, body).
     pub fn invoke(&self, event: &Value) -> (String, Value) {
-        let answer = self.control("invoke", json!({ "event": event, "timeoutSeconds": 240 }));
-        let outcome = answer["outcome"].as_str().unwrap().to_string();
-        let body = answer["body"]
-            .as_str()
-            .map(|b| serde_json::from_str(b).unwrap_or(json!(b)))
-            .unwrap_or(Value::Null);
-        (outcome, body)
+        self.invoke_with(json!({ "event": event, "timeoutSeconds": 240 }))
     }
 
     /// Invokes the function with a deadline `seconds` from now.
     pub fn invoke_within(&self, event: &Value, seconds: u64) -> (String, Value) {
-        let answer = self.control(
-            "invoke",
+        self.invoke_with(
             json!({ "event": event, "timeoutSeconds": 240, "deadlineSeconds": seconds }),
-        );
+        )
+    }
+
+    /// Invokes as `request` asks the emulator; (outcome, body as JSON when it is).
+    fn invoke_with(&self, request: Value) -> (String, Value) {
+        let answer = self.control("invoke", request);
         let outcome = answer["outcome"].as_str().unwrap().to_string();
         let body = answer["body"]
             .as_str()
@@ -234,16 +232,7 @@ impl Emulator {
     /// Invokes the function with bytes that need not be JSON.
     pub fn invoke_raw(&self, bytes: &[u8]) -> (String, Value) {
         let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let answer = self.control(
-            "invoke",
-            json!({ "rawEventHex": hex, "timeoutSeconds": 60 }),
-        );
-        let outcome = answer["outcome"].as_str().unwrap().to_string();
-        let body = answer["body"]
-            .as_str()
-            .map(|b| serde_json::from_str(b).unwrap_or(json!(b)))
-            .unwrap_or(Value::Null);
-        (outcome, body)
+        self.invoke_with(json!({ "rawEventHex": hex, "timeoutSeconds": 60 }))
     }
 
     /// The SDK's EC2 client, pointed at the emulator with dummy keys.
