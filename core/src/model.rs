@@ -165,15 +165,28 @@ impl EgressPermission {
         self.dedup_cidrs();
     }
 
-    /// Keeps each CIDR text once, in the order first seen.
+    /// Keeps each CIDR text once, in the order first seen: pairwise for a
+    /// few blocks (no allocation), through a set of borrowed texts for many.
     pub fn dedup_cidrs(&mut self) {
-        if self.cidrs.len() < 2 {
+        let n = self.cidrs.len();
+        if n < 2 {
             return;
         }
-        let mut seen = std::collections::HashSet::with_capacity(self.cidrs.len());
-        let mut keep = Vec::with_capacity(self.cidrs.len());
-        for c in &self.cidrs {
-            keep.push(seen.insert(c.text.clone()));
+        if n <= 16 {
+            let mut i = 1;
+            while i < self.cidrs.len() {
+                if self.cidrs[..i].iter().any(|c| c.text == self.cidrs[i].text) {
+                    self.cidrs.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+            return;
+        }
+        let mut seen = std::collections::HashSet::with_capacity(n);
+        let keep: Vec<bool> = self.cidrs.iter().map(|c| seen.insert(c.text.as_str())).collect();
+        if keep.iter().all(|k| *k) {
+            return;
         }
         let mut i = 0;
         self.cidrs.retain(|_| {
