@@ -184,7 +184,11 @@ impl EgressPermission {
             return;
         }
         let mut seen = std::collections::HashSet::with_capacity(n);
-        let keep: Vec<bool> = self.cidrs.iter().map(|c| seen.insert(c.text.as_str())).collect();
+        let keep: Vec<bool> = self
+            .cidrs
+            .iter()
+            .map(|c| seen.insert(c.text.as_str()))
+            .collect();
         if keep.iter().all(|k| *k) {
             return;
         }
