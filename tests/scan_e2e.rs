@@ -56,9 +56,12 @@ async fn scan_prints_what_the_sweep_would_send() {
     };
     assert_eq!(find(&open)["ComplianceType"], "NON_COMPLIANT");
     assert_eq!(find(&closed)["ComplianceType"], "COMPLIANT");
+    // The set-up's VPC has no gateway and only its `local` route, so the
+    // exposure (SPEC_EXPOSURE §1) that `annotate`, the default, appends is
+    // ISOLATED.
     assert_eq!(
         find(&via_list)["Annotation"],
-        format!("all TCP ports to 0.0.0.0/0 via {list}")
+        format!("all TCP ports to 0.0.0.0/0 via {list}; reach: isolated")
     );
     assert_eq!(evaluations.len(), account.all_group_ids().await.len());
     assert_eq!(emulator.calls("PutEvaluations"), 0, "scan sends nothing");
