@@ -300,3 +300,33 @@ fn every_bad_input_is_an_internal_failure_never_a_crash() {
     assert_eq!(status(&body), ("FAILED", "InternalFailure"));
     assert!(body["message"].as_str().unwrap().contains("POST_PROVISION"));
 }
+
+#[test]
+fn the_logs_hold_each_answer_but_never_a_tag_even_at_trace() {
+    let emulator = Emulator::start();
+    let function = emulator.function_with(&[
+        ("SG_EGRESS_MODE", "hook"),
+        ("AWS_LAMBDA_LOG_LEVEL", "TRACE"),
+        ("RUST_LOG", "trace"),
+    ]);
+    let exempt = answer(&emulator, &fixture("resource-create-sg-exempt.json"));
+    assert_eq!(status(&exempt), ("SUCCESS", ""));
+    assert!(exempt["message"].as_str().unwrap().contains("CHG-1 proxy"));
+    let open = answer(&emulator, &fixture("resource-create-sg-open.json"));
+    assert_eq!(status(&open), ("FAILED", "NonCompliant"));
+    let (outcome, broken) = emulator.invoke_raw(b"{\"clientRequestToken\": ");
+    assert_eq!(outcome, "response", "{broken}");
+    let logs = function.logs();
+    assert!(logs.contains("hook: SUCCESS"), "{logs}");
+    assert!(
+        logs.contains("hook: FAILED NonCompliant") && logs.contains("groups=1"),
+        "{logs}"
+    );
+    assert!(
+        logs.contains("hook: FAILED InternalFailure") && logs.contains("not valid JSON"),
+        "a failure's reason is logged: {logs}"
+    );
+    for quoted in ["CHG-1 proxy", "all TCP ports", "0.0.0.0/0", "targetModel"] {
+        assert!(!logs.contains(quoted), "{quoted:?} appears in the logs");
+    }
+}

@@ -604,9 +604,22 @@ async fn malformed_events_fail_the_invocation_and_never_crash_the_function() {
                 as_events += 1;
             }
             Err(raw) => {
-                // Not one JSON value: the runtime refuses it before the handler.
+                // Not one JSON value: the function still reads it, and says
+                // what is wrong with it (the runtime alone would refuse it
+                // before the handler with a message naming no input).
                 let (outcome, body) = emulator.invoke_raw(&raw);
                 assert_eq!(outcome, "error", "{name}: {body}");
+                assert_eq!(body["errorType"], "InvalidEvent", "{name}: {body}");
+                let text = body["errorMessage"].as_str().unwrap();
+                let reason = match fragment {
+                    "empty input" => "the body is empty",
+                    "not UTF-8" => "the body is not UTF-8",
+                    _ => "the body is not valid JSON",
+                };
+                assert!(
+                    text.starts_with("the invocation cannot be read: ") && text.contains(reason),
+                    "{name}: {text:?} should say {reason:?}"
+                );
                 as_bytes += 1;
             }
         }
@@ -623,6 +636,10 @@ async fn malformed_events_fail_the_invocation_and_never_crash_the_function() {
         catalogue.len()
     );
     assert_eq!(as_events + as_bytes, 26);
+    assert!(
+        as_bytes > 0,
+        "the inputs that are not one JSON value are among them"
+    );
     assert_eq!(catalogue.len(), 26);
     assert!(
         emulator.put_calls().iter().all(|c| c["testMode"] == true),

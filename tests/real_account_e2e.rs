@@ -254,6 +254,94 @@ async fn the_deadline_is_checked_while_reading_earlier_results() {
     assert_eq!(emulator.calls("PutEvaluations"), 0, "nothing half-sent");
 }
 
+/// Every read of a sweep checks the deadline before each call: once one slow
+/// call has used up the time, the call that would come next is never made,
+/// and nothing is half-sent.
+#[tokio::test]
+async fn no_call_of_a_sweep_starts_after_the_deadline() {
+    let emulator = Emulator::start();
+    let account = Account::new(&emulator).await;
+    // One open group: its VPC's network is read for the exposure.
+    account.group("open", None).await;
+    let _function = emulator.function();
+    let token = emulator.result_token();
+    // In the order a sweep makes them (default parameters: the interfaces
+    // are read last, for the exposure): each slow one, what the failure must
+    // name (the check of the slow call's own loop), and the call after it.
+    let order = [
+        // Earlier results are for the clean-up, which is best effort: the
+        // groups' loop is the one that stops.
+        (
+            "GetComplianceDetailsByConfigRule",
+            "read 0 security groups, not all",
+            "DescribeSecurityGroups",
+        ),
+        (
+            "DescribeSecurityGroups",
+            "security groups, not all",
+            "DescribeRouteTables",
+        ),
+        (
+            "DescribeRouteTables",
+            "reading route tables",
+            "DescribeNatGateways",
+        ),
+        (
+            "DescribeNatGateways",
+            "reading NAT gateways",
+            "DescribeInternetGateways",
+        ),
+        (
+            "DescribeInternetGateways",
+            "reading internet gateways",
+            "DescribeEgressOnlyInternetGateways",
+        ),
+        (
+            "DescribeEgressOnlyInternetGateways",
+            "reading egress-only internet gateways",
+            "DescribeNetworkInterfaces",
+        ),
+        (
+            "DescribeNetworkInterfaces",
+            "reading network interfaces",
+            "PutEvaluations",
+        ),
+    ];
+    for (slow, named, next) in order {
+        let before = (
+            emulator.calls(slow),
+            emulator.calls(next),
+            emulator.calls("PutEvaluations"),
+        );
+        emulator.faults(json!([{"operation": slow, "kind": "slow", "delay": 3.0}]));
+        let event = lambda_event(scheduled_notification(), json!({}), &token);
+        // 7 s, 5 s of which are the margin: the slow call leaves too little.
+        let answer = emulator.control(
+            "invoke",
+            json!({"event": event, "deadlineSeconds": 7, "timeoutSeconds": 60}),
+        );
+        emulator.faults(json!([]));
+        assert_eq!(answer["outcome"], "error", "{slow}: {answer}");
+        let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["errorType"], "DeadlineApproaching", "{slow}: {body}");
+        assert!(
+            body["errorMessage"].as_str().unwrap().contains(named),
+            "{slow}: the loop that made it checks the deadline again: {body}"
+        );
+        assert!(emulator.calls(slow) > before.0, "{slow} was called");
+        assert_eq!(
+            emulator.calls(next),
+            before.1,
+            "{next} started after the deadline, once {slow} had used the time"
+        );
+        assert_eq!(
+            emulator.calls("PutEvaluations"),
+            before.2,
+            "{slow}: nothing half-sent"
+        );
+    }
+}
+
 #[tokio::test]
 async fn organization_rules_use_the_member_role_in_members_and_own_credentials_at_home() {
     let emulator = Emulator::start();

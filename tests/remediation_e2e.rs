@@ -248,6 +248,17 @@ async fn compliant_and_exempt_groups_are_left_alone() {
         .as_str()
         .unwrap()
         .contains("GroupId is missing"));
+    // A body that is not JSON reaches the remediation, which names it.
+    let (outcome, body) = emulator.invoke_raw(br#"{"GroupId": "#);
+    assert_eq!(outcome, "error");
+    assert_eq!(body["errorType"], "InvalidEvent", "{body}");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .starts_with("the invocation cannot be read: the body is not valid JSON"),
+        "{body}"
+    );
 }
 
 #[tokio::test]

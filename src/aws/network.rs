@@ -103,8 +103,11 @@ async fn read_chunk(
         .max_results(100)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
+    loop {
         deadline.check(|| "reading route tables".to_string())?;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         let page = page.map_err(|e| describe("ec2:DescribeRouteTables", e))?;
         for table in page.route_tables() {
             network
@@ -118,8 +121,11 @@ async fn read_chunk(
         .max_results(1000)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
+    loop {
         deadline.check(|| "reading NAT gateways".to_string())?;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         let page = page.map_err(|e| describe("ec2:DescribeNatGateways", e))?;
         for nat in page.nat_gateways() {
             network.nat_gateways.push(NatGateway {
@@ -141,8 +147,11 @@ async fn read_chunk(
         .max_results(1000)
         .into_paginator()
         .send();
-    while let Some(page) = pages.next().await {
+    loop {
         deadline.check(|| "reading internet gateways".to_string())?;
+        let Some(page) = pages.next().await else {
+            break;
+        };
         let page = page.map_err(|e| describe("ec2:DescribeInternetGateways", e))?;
         for gateway in page.internet_gateways() {
             network.internet_gateways.push(gateway_of(
@@ -158,8 +167,11 @@ async fn read_chunk(
             .max_results(255)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
+        loop {
             deadline.check(|| "reading egress-only internet gateways".to_string())?;
+            let Some(page) = pages.next().await else {
+                break;
+            };
             let page = page.map_err(|e| describe("ec2:DescribeEgressOnlyInternetGateways", e))?;
             for gateway in page.egress_only_internet_gateways() {
                 network.egress_only_gateways.push(gateway_of(
@@ -284,8 +296,11 @@ pub async fn read_interfaces(
             .max_results(1000)
             .into_paginator()
             .send();
-        while let Some(page) = pages.next().await {
+        loop {
             deadline.check(|| "reading network interfaces".to_string())?;
+            let Some(page) = pages.next().await else {
+                break;
+            };
             let page = page.map_err(|e| describe("ec2:DescribeNetworkInterfaces", e))?;
             for interface in page.network_interfaces() {
                 out.push(Interface {

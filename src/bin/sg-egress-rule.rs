@@ -7,12 +7,13 @@
 
 use lambda_runtime::layers::TracingLayer;
 use lambda_runtime::tower::util::MapRequestLayer;
-use lambda_runtime::{run, service_fn, Error, LambdaEvent, LambdaInvocation, Runtime};
+use lambda_runtime::{service_fn, Error, LambdaEvent, LambdaInvocation, Runtime};
 use serde_json::value::RawValue;
 use sg_egress_rule::aws::{load_sdk_config, Clients, Deadline, RoleClients};
-use sg_egress_rule::handler::hook::{handle_hook, HookContext, UNREADABLE};
+use sg_egress_rule::handler::hook::{handle_hook, HookContext};
 use sg_egress_rule::handler::remediation::remediate;
 use sg_egress_rule::handler::rule::{handle, RuleContext};
+use sg_egress_rule::handler::{unreadable_body, UNREADABLE};
 
 /// Logs as Lambda's logging controls ask (`AWS_LAMBDA_LOG_FORMAT` JSON or
 /// text, `AWS_LAMBDA_LOG_LEVEL`, else `RUST_LOG`, else INFO), like the
@@ -49,13 +50,27 @@ fn setting(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
-/// An invocation whose body is not JSON, made one the hook can answer.
+/// An invocation whose body is not one JSON value, made one that every mode
+/// can answer with a reason of its own: `{"sgEgressUnreadableRequest": why}`.
 fn readable_body(mut invocation: LambdaInvocation) -> LambdaInvocation {
-    if let Err(e) = serde_json::from_slice::<&RawValue>(&invocation.body) {
-        let wrapped = serde_json::json!({ UNREADABLE: e.to_string() });
+    if let Some(why) = unreadable_body(&invocation.body) {
+        let wrapped = serde_json::json!({ UNREADABLE: why });
         invocation.body = serde_json::to_vec(&wrapped).unwrap_or_default().into();
     }
     invocation
+}
+
+/// Runs a handler as `lambda_runtime::run` does, except that a body that is
+/// not one JSON value reaches the handler (see [`readable_body`]) instead of
+/// being refused by the runtime with a message that names no input.
+macro_rules! serve {
+    ($handler:expr) => {
+        Runtime::new($handler)
+            .layer(TracingLayer::new())
+            .layer(MapRequestLayer::new(readable_body))
+            .run()
+            .await
+    };
 }
 
 /// The account of an ARN (`arn:aws:lambda:us-east-1:123456789012:function:x`).
@@ -78,7 +93,7 @@ async fn main() -> Result<(), Error> {
             let roles = RoleClients::new(&sdk_config);
             let roles = &roles;
             let deployed_role_name = setting("SG_EGRESS_EXECUTION_ROLE_NAME");
-            run(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
+            serve!(service_fn(move |event: LambdaEvent<Box<RawValue>>| {
                 let context = RuleContext {
                     own: clients,
                     roles,
@@ -96,12 +111,11 @@ async fn main() -> Result<(), Error> {
                     .await
                 }
             }))
-            .await
         }
         "remediation" => {
             let rule_name = setting("SG_EGRESS_RULE_NAME");
             let rule_name = rule_name.as_deref();
-            run(service_fn(
+            serve!(service_fn(
                 move |event: LambdaEvent<Box<RawValue>>| async move {
                     remediate(
                         event.payload.get().as_bytes(),
@@ -112,7 +126,6 @@ async fn main() -> Result<(), Error> {
                     .await
                 },
             ))
-            .await
         }
         "hook" => {
             let context = HookContext::new(setting("SG_EGRESS_PARAMETERS").as_deref());
@@ -132,13 +145,8 @@ async fn main() -> Result<(), Error> {
                     .await,
                 )
             });
-            // A hook always answers, even a request that is not JSON: such a
-            // body is handed over as {"sgEgressUnreadableRequest": why}.
-            Runtime::new(handler)
-                .layer(TracingLayer::new())
-                .layer(MapRequestLayer::new(readable_body))
-                .run()
-                .await
+            // A hook always answers, even a request that is not JSON.
+            serve!(handler)
         }
         other => Err(format!(
             "SG_EGRESS_MODE={other:?} is not a mode (expected rule, remediation or hook)"

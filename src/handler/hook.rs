@@ -18,11 +18,6 @@ use sg_egress_core::templates::CheckOptions;
 use sg_egress_core::Parameters;
 use std::time::Duration;
 
-/// The key under which the binary hands over a request that is not JSON
-/// (Lambda's runtime would otherwise refuse it before the hook sees it):
-/// `{"sgEgressUnreadableRequest": "<why>"}`.
-pub const UNREADABLE: &str = "sgEgressUnreadableRequest";
-
 /// What every invocation shares: the rule's parameters (read once, at
 /// start, from `SG_EGRESS_PARAMETERS`) and the payload fetcher.
 pub struct HookContext {
@@ -55,13 +50,23 @@ pub async fn handle_hook(
     deadline: Deadline,
 ) -> serde_json::Value {
     let answer = answer(event, context, today, deadline).await;
+    // The answer's message stays out of the logs: it names the groups'
+    // findings and exemptions, and an exemption quotes its tag's value.
+    // CloudFormation shows it in the stack's events. A failure's reason is
+    // logged: it says what in the request could not be read.
+    let token = &answer.token;
+    let refused = answer
+        .annotations
+        .iter()
+        .filter(|a| a["status"] == "FAILED")
+        .count();
     match answer.status {
-        Status::Success => tracing::info!(message = %answer.message, "hook: SUCCESS"),
+        Status::Success => tracing::info!(token = %token, "hook: SUCCESS"),
         Status::NonCompliant => {
-            tracing::warn!(message = %answer.message, "hook: FAILED NonCompliant")
+            tracing::warn!(token = %token, groups = refused, "hook: FAILED NonCompliant")
         }
         Status::InternalFailure => {
-            tracing::error!(message = %answer.message, "hook: FAILED InternalFailure")
+            tracing::error!(token = %token, reason = %answer.message, "hook: FAILED InternalFailure")
         }
     }
     answer.to_json()
@@ -73,16 +78,8 @@ async fn answer(
     today: chrono::NaiveDate,
     deadline: Deadline,
 ) -> Answer {
-    if event.starts_with(format!("{{\"{UNREADABLE}\":").as_bytes()) {
-        let why = serde_json::from_slice::<serde_json::Value>(event)
-            .ok()
-            .and_then(|v| {
-                v.get(UNREADABLE)
-                    .and_then(|w| w.as_str())
-                    .map(str::to_string)
-            })
-            .unwrap_or_default();
-        return internal_failure("", format!("the hook request is not JSON: {why}"));
+    if let Some(why) = super::handed_over_reason(event) {
+        return internal_failure("", format!("the hook request cannot be read: {why}"));
     }
     let request = match parse_request(event) {
         Ok(request) => request,

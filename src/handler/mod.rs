@@ -15,9 +15,41 @@ pub mod sweep;
 
 use crate::aws::ec2::{prefix_list_entries, referenced_prefix_lists};
 use crate::aws::{Deadline, Error};
+use serde_json::value::RawValue;
 use sg_egress_core::model::SecurityGroup;
 use sg_egress_core::verdict::KnownPrefixLists;
 use sg_egress_core::Parameters;
+
+/// The key under which the binary hands over an invocation whose body is
+/// not one JSON value (Lambda's runtime would otherwise refuse it before any
+/// handler sees it, with a message of its own):
+/// `{"sgEgressUnreadableRequest": "<why>"}`.
+pub const UNREADABLE: &str = "sgEgressUnreadableRequest";
+
+/// Why an invocation's body cannot be read as one JSON value, or `None`
+/// when it can.
+pub fn unreadable_body(body: &[u8]) -> Option<String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Some("the body is empty".to_string());
+    }
+    if let Err(e) = std::str::from_utf8(body) {
+        return Some(format!("the body is not UTF-8 ({e})"));
+    }
+    serde_json::from_slice::<&RawValue>(body)
+        .err()
+        .map(|e| format!("the body is not valid JSON ({e})"))
+}
+
+/// The reason the binary handed over in place of an unreadable body, when
+/// `event` is such a hand-over.
+pub fn handed_over_reason(event: &[u8]) -> Option<String> {
+    if !event.starts_with(format!("{{\"{UNREADABLE}\":").as_bytes()) {
+        return None;
+    }
+    let value = serde_json::from_slice::<serde_json::Value>(event).ok()?;
+    let why = value.get(UNREADABLE)?.as_str()?;
+    Some(why.to_string())
+}
 
 /// Why an invocation failed. Lambda reports the variant's name as the error
 /// type, so that a failure can be told apart in metrics and alarms without

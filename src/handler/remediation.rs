@@ -111,6 +111,11 @@ pub async fn remediate(
     default_rule_name: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<RemediationOutcome, Failure> {
+    if let Some(why) = super::handed_over_reason(event) {
+        return Err(Failure::InvalidEvent(format!(
+            "the invocation cannot be read: {why}"
+        )));
+    }
     let request = RemediationRequest::parse(event)?;
     let rule_name = request
         .config_rule_name

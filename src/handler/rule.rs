@@ -50,6 +50,11 @@ pub async fn handle(
     now: DateTime<Utc>,
     deadline: Deadline,
 ) -> Result<Summary, Failure> {
+    if let Some(why) = super::handed_over_reason(event) {
+        return Err(Failure::InvalidEvent(format!(
+            "the invocation cannot be read: {why}"
+        )));
+    }
     let event = read_event(event)?;
     let parameters = Parameters::from_json_text(&event.rule_parameters)?;
     if let Trigger::NotDetective(mode) = &event.trigger {
