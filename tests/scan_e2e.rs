@@ -261,3 +261,87 @@ async fn scan_an_aggregator_over_two_accounts_and_two_regions() {
         String::from_utf8_lossy(&output.stderr).contains("NoSuchConfigurationAggregatorException")
     );
 }
+
+/// An aggregator's item as `SelectAggregateResourceConfig` returns it: JSON
+/// text with the configuration as an object.
+fn aggregator_row(id: &str, egress: serde_json::Value) -> String {
+    serde_json::json!({
+        "accountId": "444455556666",
+        "awsRegion": "ap-south-1",
+        "resourceId": id,
+        "resourceType": "AWS::EC2::SecurityGroup",
+        "configurationItemStatus": "OK",
+        "configurationItemCaptureTime": "2026-11-01T00:00:00.000Z",
+        "configuration": {"groupId": id, "groupName": id, "vpcId": "vpc-0aaaaaaaaaaaaaaa1", "ipPermissionsEgress": egress},
+        "tags": [],
+        "relationships": []
+    })
+    .to_string()
+}
+
+#[tokio::test]
+async fn an_aggregator_is_read_page_by_page_and_a_bad_row_spoils_no_other() {
+    let emulator = Emulator::start();
+    let place = Account::new(&emulator).await;
+    let own = place.group("open", None).await;
+    let open_egress =
+        serde_json::json!([{"ipProtocol": "-1", "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]);
+    // 250 more rows: three pages of at most 100, one of them unreadable.
+    let ids: Vec<String> = (0..249)
+        .map(|i| format!("sg-{:017x}", 0xa000 + i))
+        .collect();
+    let mut rows: Vec<String> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            let egress = if i % 2 == 0 {
+                open_egress.clone()
+            } else {
+                serde_json::json!([])
+            };
+            aggregator_row(id, egress)
+        })
+        .collect();
+    let bad = "sg-0bad0bad0bad0bad0";
+    rows.insert(
+        120,
+        aggregator_row(
+            bad,
+            serde_json::json!([{"ipProtocol": "tcp", "fromPort": "http", "ipv4Ranges": [{"cidrIp": "0.0.0.0/0"}]}]),
+        ),
+    );
+    emulator.control(
+        "aggregator",
+        serde_json::json!({"name": "org", "sources": [[ACCOUNT, "us-east-1"]], "rows": rows}),
+    );
+    let before = emulator.calls("SelectAggregateResourceConfig");
+    let output = scan(&emulator, &["--aggregator", "org", "--region", "us-east-1"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("1 groups could not be evaluated")
+            && stderr.contains(&format!("{bad} of 444455556666 in ap-south-1"))
+            && stderr.contains("fromPort"),
+        "the bad row is named, with why: {stderr}"
+    );
+    let pages = emulator.calls("SelectAggregateResourceConfig") - before;
+    let total = place.all_group_ids().await.len() + ids.len() + 1;
+    assert_eq!(
+        pages as usize,
+        total.div_ceil(100),
+        "every page read, once ({total} rows)"
+    );
+    // Every other row is evaluated and printed.
+    let found = by_id(&output);
+    assert_eq!(found.len(), total - 1);
+    assert!(!found.contains_key(bad));
+    assert_eq!(found[&own]["ComplianceType"], "NON_COMPLIANT");
+    for (i, id) in ids.iter().enumerate() {
+        let expected = if i % 2 == 0 {
+            "NON_COMPLIANT"
+        } else {
+            "COMPLIANT"
+        };
+        assert_eq!(found[id]["ComplianceType"], expected, "{id}");
+    }
+}

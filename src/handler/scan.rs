@@ -192,8 +192,23 @@ async fn scan_aggregator(
     let mut with_prefix_lists = Vec::new();
     for (index, text) in rows.iter().enumerate() {
         let place = format!("SelectAggregateResourceConfig.Results[{index}]");
-        let resource = read_item(text.as_bytes(), &place).map_err(|e| e.to_string())?;
         let row: RowPlace = serde_json::from_str(text).unwrap_or_default();
+        // One row that cannot be read spoils no other: it is left out, named,
+        // and the scan ends incomplete.
+        let resource = match read_item(text.as_bytes(), &place) {
+            Ok(resource) => resource,
+            Err(e) => {
+                let id = match (&row.resource_id, &row.account_id, &row.aws_region) {
+                    (Some(id), Some(account), Some(region)) => {
+                        format!("{id} of {account} in {region}")
+                    }
+                    (Some(id), _, _) => id.clone(),
+                    _ => place,
+                };
+                result.left_out.push((id, e.to_string()));
+                continue;
+            }
+        };
         if let Some(group) = &resource.group {
             if group.egress.iter().any(|p| !p.prefix_list_ids.is_empty()) {
                 with_prefix_lists.push(group.group_id.clone());
@@ -222,6 +237,7 @@ async fn scan_aggregator(
 #[derive(Default, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RowPlace {
+    resource_id: Option<String>,
     account_id: Option<String>,
     aws_region: Option<String>,
 }

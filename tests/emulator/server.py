@@ -171,6 +171,7 @@ class Emulator:
             self.assumable = set()  # role ARNs AssumeRole may assume
             self.config_rules = {}  # (account, rule name) -> InputParameters text
             self.aggregators = {}  # (account, name) -> [(source account, source region)]
+            self.aggregator_rows = {}  # (account, name) -> [row text]
             self.recorded_related_types = set()  # related types Config records
             self.histories = {}  # (account, group id) -> [item, ...], oldest first
             self.empty_first_pages = set()  # (account, group id) answered first with an empty page
@@ -558,6 +559,7 @@ class Emulator:
         name = params["ConfigurationAggregatorName"]
         with self.lock:
             sources = self.aggregators.get((account, name))
+            extra_rows = list(self.aggregator_rows.get((account, name), []))
         if sources is None:
             return config_error("NoSuchConfigurationAggregatorException", f"The configuration aggregator does not exist. Check the configuration aggregator name and try again. ({name})")
         expression = params["Expression"]
@@ -574,6 +576,7 @@ class Emulator:
                     continue
                 item = dict(item, accountId=item["awsAccountId"], tags=[{"key": k, "value": v} for k, v in item["tags"].items()])
                 rows.append(json.dumps({f: item[f] for f in fields if f in item}))
+        rows.extend(extra_rows)
         page_size = min(params.get("MaxResults") or params.get("Limit") or 100, 100)
         start = int(params.get("NextToken") or 0)
         body = {"Results": rows[start : start + page_size], "QueryInfo": {"SelectFields": [{"Name": f} for f in fields]}}
@@ -755,6 +758,10 @@ class Emulator:
         if name == "aggregator":
             with self.lock:
                 self.aggregators[(account, body["name"])] = [(a, r) for a, r in body["sources"]]
+                # Rows of items the aggregator holds beyond its sources'
+                # groups (JSON text as Config returns it, any content): many
+                # rows for paging, a row the reader cannot use.
+                self.aggregator_rows[(account, body["name"])] = list(body.get("rows", []))
             return json_response({})
         if name == "recorded-types":
             with self.lock:
