@@ -118,10 +118,15 @@ async fn a_sweep_judges_owned_groups_only_and_one_bad_group_spoils_nothing_else(
         )
         .await;
     let shared = member.group("shared-in", None).await;
-    emulator.control(
-        "share-group",
-        json!({"account": MEMBER, "groupId": shared, "with": ACCOUNT}),
-    );
+    // Shared in too, and judged here before (by a version that judged every
+    // group EC2 listed): that result must not stay, it would never change.
+    let shared_judged = member.group("shared-in-judged", None).await;
+    for id in [&shared, &shared_judged] {
+        emulator.control(
+            "share-group",
+            json!({"account": MEMBER, "groupId": id, "with": ACCOUNT}),
+        );
+    }
     emulator.control("corrupt-group", json!({"groupId": corrupt}));
     emulator.control(
         "deny",
@@ -130,8 +135,14 @@ async fn a_sweep_judges_owned_groups_only_and_one_bad_group_spoils_nothing_else(
     // Earlier results: a group that exists, one deleted since, and the
     // groups that cannot be read (their results must stay).
     let gone = "sg-0ddddddddddddddd4";
-    let earlier: Vec<Value> = [open.as_str(), gone, corrupt.as_str(), via_unreadable.as_str()]
-        .iter()
+    let earlier: Vec<Value> = [
+        open.as_str(),
+        gone,
+        corrupt.as_str(),
+        via_unreadable.as_str(),
+        shared_judged.as_str(),
+    ]
+    .iter()
         .map(|id| json!({"ComplianceResourceType": "AWS::EC2::SecurityGroup", "ComplianceResourceId": id,
                           "ComplianceType": "NON_COMPLIANT", "OrderingTimestamp": "2026-11-01T00:00:00.000Z"}))
         .collect();
@@ -177,8 +188,17 @@ async fn a_sweep_judges_owned_groups_only_and_one_bad_group_spoils_nothing_else(
     assert!(position("GetComplianceDetailsByConfigRule") < position("DescribeSecurityGroups"));
     let calls = emulator.put_calls();
     let cleanup = calls.last().unwrap()["evaluations"].as_array().unwrap();
-    assert_eq!(cleanup.len(), 1);
+    assert_eq!(cleanup.len(), 2, "{cleanup:?}");
     assert_eq!(cleanup[0]["ComplianceResourceId"], gone);
+    assert_eq!(cleanup[1]["ComplianceResourceId"], *shared_judged);
+    assert_eq!(cleanup[1]["ComplianceType"], "NOT_APPLICABLE");
+    assert!(
+        cleanup[1]["Annotation"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("shared in from account {MEMBER}")),
+        "{cleanup:?}"
+    );
 }
 
 #[tokio::test]

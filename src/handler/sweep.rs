@@ -31,6 +31,9 @@ pub struct Swept {
     pub left_out: Vec<(String, String)>,
     /// Every group id EC2 listed: evaluated, left out, or another account's.
     pub seen: HashSet<String>,
+    /// The groups EC2 listed that another account owns (shared in through
+    /// RAM), with their owner: never evaluated here.
+    pub shared_in: HashMap<String, String>,
     /// The most exposed class of each open group (SPEC_EXPOSURE), when read.
     pub exposures: HashMap<String, Exposure>,
 }
@@ -52,12 +55,13 @@ pub async fn sweep(
     let mut groups: Vec<SecurityGroup> = Vec::new();
     for described in describe_all_security_groups(&clients.ec2, deadline).await? {
         swept.seen.insert(described.group_id.clone());
-        let owned = match (owner, described.owner_id.as_deref()) {
-            (Some(owner), Some(group_owner)) => owner == group_owner,
-            _ => true,
-        };
-        if !owned {
-            continue;
+        if let (Some(owner), Some(group_owner)) = (owner, described.owner_id.as_deref()) {
+            if owner != group_owner {
+                swept
+                    .shared_in
+                    .insert(described.group_id.clone(), group_owner.to_string());
+                continue;
+            }
         }
         match described.group {
             Ok(group) => groups.push(group),
@@ -190,10 +194,15 @@ pub async fn send_sweep(
     // A failed clean-up keeps its kind (a deadline is a deadline), with context.
     let cleanup: Result<(), (String, Error)> = match previous {
         Ok(previous) => {
-            let stale = stale_evaluations(&previous, &swept.seen, request.ordering_time);
+            let stale = stale_evaluations(
+                &previous,
+                &swept.seen,
+                &swept.shared_in,
+                request.ordering_time,
+            );
             tracing::info!(
                 stale = stale.len(),
-                "groups judged before that no longer exist"
+                "groups judged before that no longer exist or are another account's"
             );
             if stale.is_empty() {
                 Ok(())
@@ -207,7 +216,7 @@ pub async fn send_sweep(
                     .map_err(|e| {
                         (
                             format!(
-                                "marking {} deleted groups NOT_APPLICABLE failed",
+                                "marking {} deleted or shared-in groups NOT_APPLICABLE failed",
                                 stale.len()
                             ),
                             e,
@@ -252,10 +261,13 @@ pub fn list_left_out(left_out: &[(String, String)]) -> String {
 }
 
 /// NOT_APPLICABLE for the groups the rule judged before that the sweep did
-/// not see.
+/// not see, and for those another account owns (judged here by a version
+/// that evaluated every group EC2 listed: such a result would never change
+/// again; the owner's Config evaluates the group).
 pub fn stale_evaluations(
     previous: &[(String, String)],
     seen: &HashSet<String>,
+    shared_in: &HashMap<String, String>,
     time: DateTime<Utc>,
 ) -> Vec<Evaluation> {
     let mut marked = HashSet::new();
@@ -263,7 +275,7 @@ pub fn stale_evaluations(
         .iter()
         .filter(|(resource_type, id)| {
             resource_type == SECURITY_GROUP_TYPE
-                && !seen.contains(id.as_str())
+                && (!seen.contains(id.as_str()) || shared_in.contains_key(id.as_str()))
                 && marked.insert(id.clone())
         })
         .map(|(resource_type, id)| {
@@ -282,9 +294,13 @@ pub fn stale_evaluations(
                 time,
                 time,
             );
-            e.annotation = fit_annotation(
-                "The security group no longer exists (found missing by the scheduled sweep)",
-            );
+            e.annotation = fit_annotation(&match shared_in.get(id.as_str()) {
+                Some(owner) => format!(
+                    "The security group is shared in from account {owner}: its owner's Config evaluates it (found by the scheduled sweep)"
+                ),
+                None => "The security group no longer exists (found missing by the scheduled sweep)"
+                    .to_string(),
+            });
             e
         })
         .collect()
