@@ -387,6 +387,7 @@ fn check(template: &str, given: &BTreeMap<usize, &str>) -> CheckResult {
             .map(|(p, v)| (PARAMETERS[*p].0.to_string(), (*v).to_string()))
             .collect(),
         today: today(),
+        assume_defaults: true,
     };
     let checked = check_template(&root, &options).expect("the template checks");
     checked

@@ -230,6 +230,31 @@ fn stack_operations_fetch_the_payload_and_judge_the_template_whole() {
             .contains("judged again as each resource is created"),
         "{body}"
     );
+    // The same with a default that would open it: the deployment may give
+    // another value, so the default is not assumed and the stack passes
+    // (`sg-egress check`, given no value, assumes the default and says so).
+    // A parameter whose allowed values all open it is refused.
+    for (declaration, expected) in [
+        (
+            json!({"Type": "String", "Default": "0.0.0.0/0"}),
+            ("SUCCESS", ""),
+        ),
+        (
+            json!({"Type": "String", "Default": "0.0.0.0/0", "AllowedValues": ["0.0.0.0/0"]}),
+            ("FAILED", "NonCompliant"),
+        ),
+    ] {
+        let mut with_default = template.clone();
+        with_default["Parameters"]["Cidr"] = declaration.clone();
+        let url = emulator.payload(
+            &json!({"template": with_default.to_string(), "previousTemplate": null}).to_string(),
+            200,
+            0.0,
+        );
+        request["requestData"]["payload"] = json!(url);
+        let body = answer(&emulator, &request);
+        assert_eq!(status(&body), expected, "{declaration}: {body}");
+    }
 }
 
 #[test]

@@ -103,6 +103,7 @@ pub fn read_and_check_template(data: &[u8]) -> TemplateOutcome {
             .into_iter()
             .collect(),
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).expect("a date"),
+        assume_defaults: true,
     };
     let results = match read_document(data).map_err(|e| e.to_string())? {
         Document::Template(root) => {

@@ -328,6 +328,14 @@ pub fn judge_payload(
             )
         }
     };
+    // The payload holds the template, not the deployment's parameter
+    // values: a parameter's default is not assumed here (a stack deployed
+    // with other values must not be refused for it); the resource-level
+    // invocation judges the resolved properties.
+    let options = &CheckOptions {
+        assume_defaults: false,
+        ..options.clone()
+    };
     let checked = match check_template(&root, options) {
         Ok(checked) => checked,
         Err(e) => return internal_failure(token, format!("{stack_name}: {e}")),

@@ -94,7 +94,7 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
         }
         return Ok(check);
     }
-    let assignments = assignments(root, &options.template_parameters);
+    let assignments = assignments(root, &options.template_parameters, options.assume_defaults);
     let index = std::rc::Rc::new(Index::new(root));
     // Every group's bounds under each assignment, then one decision each.
     let mut per_resource: BTreeMap<usize, Vec<Bounds>> = BTreeMap::new();
@@ -134,12 +134,13 @@ fn construct_path(resource: &Node) -> Option<String> {
 }
 
 /// The parameters' values for each evaluation: given values win; else the
-/// default (assumed, and said); else each allowed value in turn; else
-/// unknown. SSM parameter types are unknown (their default names a
-/// parameter, not a value).
+/// default (assumed, and said, unless `assume_defaults` is false); else each
+/// allowed value in turn; else unknown. SSM parameter types are unknown
+/// (their default names a parameter, not a value).
 fn assignments(
     root: &Node,
     given: &BTreeMap<String, String>,
+    assume_defaults: bool,
 ) -> Vec<BTreeMap<String, ParameterValue>> {
     let mut fixed = BTreeMap::new();
     let mut enumerated: Vec<(String, Vec<String>)> = Vec::new();
@@ -157,11 +158,17 @@ fn assignments(
             ParameterValue::Given(value.clone())
         } else if kind.starts_with("AWS::SSM::Parameter::Value<") {
             ParameterValue::Unknown("an SSM parameter, resolved at deployment".to_string())
-        } else if let Some(default) = declaration.get("Default").and_then(Node::scalar_text) {
+        } else if let Some(default) = declaration
+            .get("Default")
+            .and_then(Node::scalar_text)
+            .filter(|_| assume_defaults)
+        {
             ParameterValue::Default(default)
         } else if let Some(allowed) = declaration.get("AllowedValues").and_then(Node::elements) {
             enumerated.push((name, allowed.iter().filter_map(Node::scalar_text).collect()));
             continue;
+        } else if declaration.get("Default").is_some() {
+            ParameterValue::Unknown("chosen at deployment, its default not assumed".to_string())
         } else {
             ParameterValue::Unknown("no value, no default".to_string())
         };

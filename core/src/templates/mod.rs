@@ -125,6 +125,11 @@ pub struct CheckOptions {
     pub parameters: Parameters,
     pub template_parameters: BTreeMap<String, String>,
     pub today: NaiveDate,
+    /// Whether a parameter with no given value takes its `Default` (said in
+    /// the annotation). The stack hook sets this false: the deployment's
+    /// values are not in AWS's payload, and a default assumed there could
+    /// refuse a stack deployed with other values.
+    pub assume_defaults: bool,
 }
 
 /// The verdicts of one group over every way it can be deployed: the
@@ -262,7 +267,7 @@ fn tried_values(all_bounds: &[Bounds], wide: &[Option<(Verdict, &Bound)>]) -> Ve
         .map(|(name, (opening, _))| {
             let values: Vec<String> = opening.iter().map(|v| format!("{v:?}")).collect();
             format!(
-                "Ref {name} (no value, no default; one of its AllowedValues, open with {})",
+                "Ref {name} (no value given; one of its AllowedValues, open with {})",
                 values.join(" or ")
             )
         })

@@ -33,6 +33,7 @@ pub fn check(args: &CheckArgs) -> Result<Checked, CliError> {
         parameters: parse_parameters_option(&args.parameters)?.unwrap_or_default(),
         template_parameters: template_parameters(args)?,
         today: chrono::Utc::now().date_naive(),
+        assume_defaults: true,
     };
     let mut checker = Checker {
         options,
