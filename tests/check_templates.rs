@@ -463,6 +463,118 @@ fn a_prefix_list_of_the_template_is_read_and_any_other_is_restricted() {
     assert_eq!(results["ToGroup"].outcome, Outcome::Compliant);
 }
 
+#[test]
+fn a_template_prefix_list_with_entries_not_known_is_open_at_the_widest() {
+    // The same group under four lists: one entry from a parameter with no
+    // value, Entries from an import, an entry from a parameter whose allowed
+    // values all cover the internet with the other entry, and the IPv6
+    // family of a list whose unknown entry can only be IPv6.
+    let text = "AWSTemplateFormatVersion: '2010-09-09'
+Parameters:
+  Extra:
+    Type: String
+  Half:
+    Type: String
+    AllowedValues: [128.0.0.0/1]
+Resources:
+  FromParameter:
+    Type: AWS::EC2::PrefixList
+    Properties:
+      PrefixListName: from-parameter
+      AddressFamily: IPv4
+      MaxEntries: 2
+      Entries:
+        - Cidr: 192.0.2.0/24
+        - Cidr: !Ref Extra
+  Imported:
+    Type: AWS::EC2::PrefixList
+    Properties:
+      PrefixListName: imported
+      AddressFamily: IPv4
+      MaxEntries: 5
+      Entries: !ImportValue shared-entries
+  Allowed:
+    Type: AWS::EC2::PrefixList
+    Properties:
+      PrefixListName: allowed
+      AddressFamily: IPv4
+      MaxEntries: 2
+      Entries:
+        - Cidr: 0.0.0.0/1
+        - Cidr: !Ref Half
+  Six:
+    Type: AWS::EC2::PrefixList
+    Properties:
+      PrefixListName: six
+      AddressFamily: IPv6
+      MaxEntries: 1
+      Entries:
+        - Cidr: !Ref Extra
+  ViaParameter:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: g
+      SecurityGroupEgress:
+        - IpProtocol: -1
+          DestinationPrefixListId: !GetAtt FromParameter.PrefixListId
+  ViaImport:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: g
+      SecurityGroupEgress:
+        - IpProtocol: -1
+          DestinationPrefixListId: !Ref Imported
+  ViaAllowed:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: g
+      SecurityGroupEgress:
+        - IpProtocol: -1
+          DestinationPrefixListId: !Ref Allowed
+  ViaSix:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: g
+      SecurityGroupEgress:
+        - IpProtocol: -1
+          DestinationPrefixListId: !Ref Six
+";
+    let results = cfn(text);
+    for id in ["ViaParameter", "ViaImport"] {
+        let result = &results[id];
+        assert_eq!(result.outcome, Outcome::Undetermined, "{result:?}");
+        let annotation = result.annotation.as_deref().unwrap();
+        assert!(
+            annotation.contains("0.0.0.0/0") && annotation.contains("an entry of"),
+            "{annotation}"
+        );
+    }
+    assert!(results["ViaParameter"]
+        .annotation
+        .as_deref()
+        .unwrap()
+        .contains("Ref Extra"));
+    // Each allowed value is tried: every one opens it.
+    assert_eq!(
+        results["ViaAllowed"].outcome,
+        Outcome::NonCompliant,
+        "{:?}",
+        results["ViaAllowed"]
+    );
+    // An IPv6 list: its unknown entry can open IPv6 only.
+    assert_eq!(results["ViaSix"].outcome, Outcome::Undetermined);
+    assert!(results["ViaSix"]
+        .annotation
+        .as_deref()
+        .unwrap()
+        .contains("::/0"));
+    let without_ipv6 = cfn_with(text, &[], r#"{"CheckIpv6": "false"}"#);
+    assert_eq!(without_ipv6["ViaSix"].outcome, Outcome::Compliant);
+    // Given a value, the list is known.
+    let given = cfn_with(text, &[("Extra", "10.0.0.0/8")], "{}");
+    assert_eq!(given["ViaParameter"].outcome, Outcome::Compliant);
+}
+
 // ---- conditions and Fn::If --------------------------------------------------
 
 const CONDITIONAL: &str = "AWSTemplateFormatVersion: '2010-09-09'

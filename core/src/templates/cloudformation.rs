@@ -9,11 +9,9 @@
 
 use super::node::{Node, TemplateError};
 use super::resolve::{Kind as V, ParameterValue, Resolver, V as Resolved};
-use super::{decide, Bound, Bounds, CheckOptions, CheckResult, Kind, Outcome};
+use super::{decide, Bound, Bounds, CheckOptions, CheckResult, Kind, Outcome, TemplateLists};
 use crate::cidr::Cidr;
-use crate::model::{
-    CidrDestination, EgressPermission, KnownPrefixLists, Protocol, SecurityGroup, Usage,
-};
+use crate::model::{CidrDestination, EgressPermission, Protocol, SecurityGroup, Usage};
 use std::collections::BTreeMap;
 
 pub const GROUP_TYPE: &str = "AWS::EC2::SecurityGroup";
@@ -98,25 +96,26 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
     let index = std::rc::Rc::new(Index::new(root));
     // Every group's bounds under each assignment, then one decision each.
     let mut per_resource: BTreeMap<usize, Vec<Bounds>> = BTreeMap::new();
-    let mut prefix_lists = KnownPrefixLists::new();
-    for parameters in &assignments {
+    let mut lists = Vec::with_capacity(assignments.len());
+    for (assignment, parameters) in assignments.iter().enumerate() {
         let template = Template::new(root, index.clone(), parameters.clone());
-        prefix_lists = template.prefix_lists()?;
+        lists.push(template.prefix_lists()?);
         for (index, (key, resource)) in resources.iter().enumerate() {
-            let bounds = match type_of(resource) {
+            let mut bounds = match type_of(resource) {
                 Some(GROUP_TYPE) => template.each_condition(|t| t.group(key, resource, options))?,
                 Some(EGRESS_TYPE) if template.linked_group(resource).is_none() => {
                     template.each_condition(|t| t.unlinked_rule(key, resource))?
                 }
                 _ => Vec::new(),
             };
+            bounds.iter_mut().for_each(|b| b.assignment = assignment);
             if !bounds.is_empty() {
                 per_resource.entry(index).or_default().extend(bounds);
             }
         }
     }
     for bounds in per_resource.values() {
-        check.results.push(decide(bounds, &prefix_lists, options));
+        check.results.push(decide(bounds, &lists, options));
     }
     Ok(check)
 }
@@ -380,30 +379,70 @@ impl<'t> Template<'t> {
         self.index.resources.get(name).copied()
     }
 
-    /// The entries of the prefix lists defined in the template, by logical id.
-    fn prefix_lists(&self) -> Result<KnownPrefixLists, TemplateError> {
-        let mut lists = KnownPrefixLists::new();
+    /// The entries of the prefix lists defined in the template, by logical
+    /// id, at both bounds: an entry not known until deployment (a `Cidr`
+    /// from a parameter with no value, an import, a condition) is the whole
+    /// address family at the widest (both families when `AddressFamily` is
+    /// not known either) and absent at the narrowest, as a rule's unknown
+    /// CIDR is (SPEC_TEMPLATES §3).
+    fn prefix_lists(&self) -> Result<TemplateLists, TemplateError> {
+        let mut lists = TemplateLists::default();
         let resolver = self.resolver();
         for (key, resource) in self.resources() {
             if type_of(resource) != Some(PREFIX_LIST_TYPE) {
                 continue;
             }
-            let Some(entries) = resource.get("Properties").and_then(|p| p.get("Entries")) else {
-                continue;
+            let properties = resource.get("Properties");
+            let family = properties
+                .and_then(|p| p.get("AddressFamily"))
+                .map(|f| resolver.resolve(f))
+                .and_then(|f| f.text().map(str::to_ascii_lowercase));
+            let whole_family: &[&str] = match family.as_deref() {
+                Some("ipv4") => &["0.0.0.0/0"],
+                Some("ipv6") => &["::/0"],
+                _ => &["0.0.0.0/0", "::/0"],
             };
-            let resolved = resolver.resolve(entries);
-            let V::List(items) = &resolved.kind else {
-                continue;
-            };
-            let cidrs: Option<Vec<String>> = items
-                .iter()
-                .map(|e| e.get("Cidr").and_then(Resolved::text).map(str::to_string))
-                .collect();
-            // A list whose entries are not all known stays restricted.
-            if let Some(cidrs) = cidrs {
-                lists
-                    .insert(&key.text, &cidrs)
-                    .map_err(|m| TemplateError::new(entries.line, m))?;
+            let mut entries = ListEntries::default();
+            if let Some(node) = properties.and_then(|p| p.get("Entries")) {
+                let resolved = resolver.resolve(node);
+                match &resolved.kind {
+                    V::List(items) => {
+                        for item in items {
+                            match item.get("Cidr").map(|c| (c.text(), &c.kind)) {
+                                Some((Some(cidr), _)) => entries.known(cidr),
+                                Some((None, V::Unknown(why))) => {
+                                    entries.unknown(format!("Cidr = {why}"), whole_family)
+                                }
+                                _ => match &item.kind {
+                                    V::Unknown(why) => entries.unknown(why.clone(), whole_family),
+                                    _ => entries.unknown(
+                                        "an entry without a known Cidr".to_string(),
+                                        whole_family,
+                                    ),
+                                },
+                            }
+                        }
+                    }
+                    V::Unknown(why) => entries.unknown(format!("Entries = {why}"), whole_family),
+                    _ => {
+                        return Err(TemplateError::new(
+                            node.line,
+                            format!("{}: Entries is not a list", key.text),
+                        ))
+                    }
+                }
+            }
+            let line = properties.map_or(key.line, |p| p.line);
+            for (bound, cidrs) in [
+                (&mut lists.narrowest, &entries.narrowest),
+                (&mut lists.widest, &entries.widest),
+            ] {
+                bound
+                    .insert(&key.text, cidrs)
+                    .map_err(|m| TemplateError::new(line, m))?;
+            }
+            if !entries.unknowns.is_empty() {
+                lists.unknowns.insert(key.text.clone(), entries.unknowns);
             }
         }
         Ok(lists)
@@ -522,6 +561,7 @@ impl<'t> Template<'t> {
             defaults,
             tried,
             created_only_when: None,
+            assignment: 0,
         };
         Ok(Some((bounds, resolver.unknown_condition_names())))
     }
@@ -612,6 +652,7 @@ impl<'t> Template<'t> {
             defaults,
             tried,
             created_only_when: None,
+            assignment: 0,
         };
         Ok(Some((bounds, resolver.unknown_condition_names())))
     }
@@ -1073,4 +1114,27 @@ fn candidate_raw_prefix_list(candidate: &Candidate, template: &Template) -> Opti
         .next()?;
     let resource = template.resource(name)?;
     (type_of(resource) == Some(PREFIX_LIST_TYPE)).then(|| name.to_string())
+}
+
+/// One template prefix list's entries at both bounds.
+#[derive(Default)]
+struct ListEntries {
+    narrowest: Vec<String>,
+    widest: Vec<String>,
+    unknowns: Vec<String>,
+}
+
+impl ListEntries {
+    fn known(&mut self, cidr: &str) {
+        self.narrowest.push(cidr.to_string());
+        self.widest.push(cidr.to_string());
+    }
+
+    /// An entry not known until deployment: absent at the narrowest, the
+    /// whole family at the widest.
+    fn unknown(&mut self, why: String, whole_family: &[&str]) {
+        self.unknowns.push(why);
+        self.widest
+            .extend(whole_family.iter().map(|c| c.to_string()));
+    }
 }

@@ -116,6 +116,21 @@ pub struct Bounds {
     /// When the resource exists only under conditions not known until
     /// deployment: those conditions (the outcome holds where it exists).
     pub created_only_when: Option<String>,
+    /// Which assignment of the parameters these bounds were found under:
+    /// the index of its [`TemplateLists`].
+    pub assignment: usize,
+}
+
+/// The prefix lists a template defines (`AWS::EC2::PrefixList`, by logical
+/// id), under one assignment of its parameters, at both bounds: an entry
+/// not known until deployment is the whole address family at the widest
+/// and absent at the narrowest.
+#[derive(Debug, Clone, Default)]
+pub struct TemplateLists {
+    pub narrowest: KnownPrefixLists,
+    pub widest: KnownPrefixLists,
+    /// For each list with entries not known until deployment: why.
+    pub unknowns: BTreeMap<String, Vec<String>>,
 }
 
 /// What a check needs besides the template: the rule's parameters, the
@@ -137,11 +152,13 @@ pub struct CheckOptions {
 /// enumerated parameters.
 pub fn decide(
     all_bounds: &[Bounds],
-    prefix_lists: &KnownPrefixLists,
+    lists: &[TemplateLists],
     options: &CheckOptions,
 ) -> CheckResult {
     let first = &all_bounds[0];
-    let judge_bound = |bound: &Bound| {
+    let no_lists = TemplateLists::default();
+    let lists_of = |b: &Bounds| lists.get(b.assignment).unwrap_or(&no_lists);
+    let judge_bound = |bound: &Bound, prefix_lists: &KnownPrefixLists| {
         judge(
             &bound.group,
             &options.parameters,
@@ -151,11 +168,19 @@ pub fn decide(
     };
     let narrow: Vec<Option<(Verdict, &Bound)>> = all_bounds
         .iter()
-        .map(|b| b.narrowest.as_ref().map(|n| (judge_bound(n), n)))
+        .map(|b| {
+            b.narrowest
+                .as_ref()
+                .map(|n| (judge_bound(n, &lists_of(b).narrowest), n))
+        })
         .collect();
     let wide: Vec<Option<(Verdict, &Bound)>> = all_bounds
         .iter()
-        .map(|b| b.widest.as_ref().map(|w| (judge_bound(w), w)))
+        .map(|b| {
+            b.widest
+                .as_ref()
+                .map(|w| (judge_bound(w, &lists_of(b).widest), w))
+        })
         .collect();
     let always_open = narrow.iter().all(|n| {
         n.as_ref()
@@ -211,6 +236,15 @@ pub fn decide(
         result.kind = Kind::Undetermined;
         let mut unknowns: Vec<String> =
             all_bounds.iter().flat_map(|b| b.unknowns.clone()).collect();
+        // The entries of the template's prefix lists the group names.
+        for b in all_bounds {
+            let named = b.widest.iter().flat_map(|w| &w.group.egress);
+            for id in named.flat_map(|p| &p.prefix_list_ids) {
+                for why in lists_of(b).unknowns.get(id).into_iter().flatten() {
+                    unknowns.push(format!("an entry of {id} ({why})"));
+                }
+            }
+        }
         unknowns.extend(tried_values(all_bounds, &wide));
         unknowns.sort();
         unknowns.dedup();

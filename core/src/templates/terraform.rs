@@ -10,8 +10,8 @@
 //! that cannot be linked is judged on its own.
 
 use super::node::{Node, TemplateError, Value};
-use super::{decide, Bound, Bounds, CheckOptions, CheckResult};
-use crate::model::{EgressPermission, KnownPrefixLists, Protocol, SecurityGroup, Usage};
+use super::{decide, Bound, Bounds, CheckOptions, CheckResult, TemplateLists};
+use crate::model::{EgressPermission, Protocol, SecurityGroup, Usage};
 use std::collections::BTreeMap;
 
 const GROUP_TYPES: [&str; 2] = ["aws_security_group", "aws_default_security_group"];
@@ -115,7 +115,8 @@ pub fn check_plan(root: &Node, options: &CheckOptions) -> Result<Vec<CheckResult
             None => unlinked.push(rule),
         }
     }
-    let prefix_lists = KnownPrefixLists::new();
+    // A plan's prefix lists are managed ones, restricted (SPEC_TEMPLATES §2).
+    let prefix_lists = [TemplateLists::default()];
     let mut results = Vec::new();
     for group in &groups {
         let rules = rules_of
@@ -366,6 +367,7 @@ fn group_bounds(
         defaults: Vec::new(),
         tried: Vec::new(),
         created_only_when: None,
+        assignment: 0,
     })
 }
 
