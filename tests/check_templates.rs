@@ -1026,6 +1026,30 @@ Resources:
         "{group:?}"
     );
     assert_eq!(group.line, line_of(&text, "  Group:", 0));
+
+    // Groups written only through the transform: one result for the
+    // template, never silence.
+    let text = format!(
+        "{HEAD}Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Groups:
+    - Name
+    - [A, B]
+    - Group${{Name}}:
+        Type: AWS::EC2::SecurityGroup
+        Properties:
+          GroupDescription: default egress, once per name
+"
+    );
+    let results = cfn(&text);
+    assert_eq!(results.len(), 1, "{results:?}");
+    let template = &results["Transform"];
+    assert_eq!(template.outcome, Outcome::NotEvaluated);
+    assert!(
+        annotation(template).contains("Transform AWS::LanguageExtensions, which may create"),
+        "{template:?}"
+    );
+    assert_eq!(template.line, line_of(&text, "Transform:", 0));
 }
 
 #[test]

@@ -90,6 +90,24 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
                 });
             }
         }
+        if check.results.is_empty() {
+            // No group written, but the transform may create some
+            // (`Fn::ForEach`, a macro): one result for the template, so that
+            // it is never taken for a template without groups.
+            check.results.push(CheckResult {
+                resource: "Transform".to_string(),
+                resource_type: "AWS::CloudFormation::Transform".to_string(),
+                construct_path: None,
+                outcome: Outcome::NotEvaluated,
+                kind: Kind::NotEvaluated,
+                annotation: Some(format!(
+                    "not evaluated: the template has Transform {names}, which may create security groups known only after it runs (check the processed template); it writes none itself"
+                )),
+                exemption: None,
+                line: transform.line,
+                related_lines: Vec::new(),
+            });
+        }
         return Ok(check);
     }
     let assignments = assignments(root, &options.template_parameters, options.assume_defaults);
