@@ -543,6 +543,25 @@ fn isolated_and_unknown() {
             missing: "nat-9, a target in rtb-a".to_string()
         }
     );
+    // A VPC whose routing was not seen (zero tables, as a VPC shared into
+    // the account gives its participants; or some tables, not the main
+    // one): UNKNOWN, never ISOLATED, so relax-isolated passes nothing.
+    for tables in [
+        vec![],
+        vec![table("rtb-b", VPC, false, &["subnet-b"], vec![local()])],
+    ] {
+        let mut n = network(vec![], tables, vec![], vec![], vec![]);
+        n.complete_vpcs.insert(VPC.to_string());
+        assert_eq!(
+            v4(&n),
+            Exposure::Unknown {
+                missing: format!("the main route table of {VPC}")
+            }
+        );
+        let (compliance, _) =
+            verdict_with(&open_group(&["0.0.0.0/0"]), &n, ExposureMode::RelaxIsolated);
+        assert_eq!(compliance, Compliance::NonCompliant);
+    }
     // A VPC that could not be read, interfaces not read: UNKNOWN.
     let mut n = Network::default();
     n.unreadable.insert(

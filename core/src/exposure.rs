@@ -587,6 +587,13 @@ fn latent_or_isolated(
         .iter()
         .filter(|t| t.vpc_id == vpc_id)
         .collect();
+    // Every VPC has one main table. Without it, what was read is not the
+    // VPC's routing (a VPC shared into the account, whose tables the owner
+    // keeps; an offline input holding some tables only): what cannot be
+    // seen may route out, so the exposure is UNKNOWN, never ISOLATED.
+    if !tables.iter().any(|t| t.main) {
+        return Err(format!("the main route table of {vpc_id}"));
+    }
     // The main table first, then by id, so that the route named is stable.
     tables.sort_by_key(|t| (!t.main, t.id.clone()));
     for table in tables {
