@@ -83,6 +83,40 @@ async fn scan_prints_what_the_sweep_would_send() {
         line.contains("COMPLIANT") && !line.contains("NON_COMPLIANT"),
         "{line}"
     );
+
+    // The table's REACH column, and open groups first with --sort exposure.
+    let output = scan(
+        &emulator,
+        &[
+            "--region",
+            "us-east-1",
+            "--output",
+            "table",
+            "--sort",
+            "exposure",
+        ],
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("REACH"), "{text}");
+    let verdict = |l: &str| {
+        l.split_whitespace()
+            .find(|t| t.ends_with("COMPLIANT") || *t == "NOT_APPLICABLE")
+            .map(str::to_string)
+    };
+    let open_line = lines.iter().find(|l| l.starts_with(&open)).unwrap();
+    assert!(open_line.contains("isolated"), "{open_line}");
+    let last_open = lines
+        .iter()
+        .rposition(|l| verdict(l).as_deref() == Some("NON_COMPLIANT"))
+        .unwrap();
+    let first_other = lines
+        .iter()
+        .skip(1)
+        .position(|l| verdict(l).as_deref() != Some("NON_COMPLIANT"))
+        .map(|p| p + 1)
+        .unwrap();
+    assert!(last_open < first_other, "{text}");
 }
 
 #[tokio::test]

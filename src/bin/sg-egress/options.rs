@@ -80,8 +80,6 @@ pub fn parse_prefix_lists(options: &[String]) -> Result<KnownPrefixLists, CliErr
     Ok(lists)
 }
 
-/// Reads `--network-interfaces` files; `None` when none is given (usage
-/// then comes from relationships alone).
 /// `--network FILE…`: the network around the groups, with the prefix
 /// lists `--prefix-list` gave (route destinations may name them).
 pub fn parse_network(
@@ -108,6 +106,8 @@ pub fn parse_network(
     Ok(Some(network))
 }
 
+/// Reads `--network-interfaces` files; `None` when none is given (usage
+/// then comes from relationships alone).
 pub fn parse_network_interfaces(files: &[PathBuf]) -> Result<Option<GroupsInUse>, CliError> {
     if files.is_empty() {
         return Ok(None);
