@@ -388,6 +388,7 @@ fn check(template: &str, given: &BTreeMap<usize, &str>) -> CheckResult {
             .collect(),
         today: today(),
         assume_defaults: true,
+        prefix_lists: Default::default(),
     };
     let checked = check_template(&root, &options).expect("the template checks");
     checked

@@ -355,3 +355,51 @@ fn the_logs_hold_each_answer_but_never_a_tag_even_at_trace() {
         assert!(!logs.contains(quoted), "{quoted:?} appears in the logs");
     }
 }
+
+/// The rule's parameters are the hook's: with `ResolvePrefixLists` (the
+/// default) a managed prefix list's entries are read as the rule reads
+/// them, so a list holding 0.0.0.0/0 is the internet here too.
+#[tokio::test]
+async fn a_managed_prefix_list_is_read_as_the_rule_reads_it() {
+    let emulator = Emulator::start();
+    let account = Account::new(&emulator).await;
+    let everything = account.prefix_list(&["0.0.0.0/0"]).await;
+    let office = account.prefix_list(&["192.0.2.0/24"]).await;
+    let via = |list: &str| {
+        let mut request = fixture("resource-create-sg-open.json");
+        request["requestData"]["targetModel"]["resourceProperties"]["SecurityGroupEgress"] =
+            json!([{"IpProtocol": "-1", "DestinationPrefixListId": list}]);
+        request
+    };
+    let _function = hook(&emulator, None);
+    let open = answer(&emulator, &via(&everything));
+    assert_eq!(status(&open), ("FAILED", "NonCompliant"), "{open}");
+    assert!(
+        open["message"].as_str().unwrap().contains(&everything),
+        "{open}"
+    );
+    let closed = answer(&emulator, &via(&office));
+    assert_eq!(status(&closed), ("SUCCESS", ""), "{closed}");
+    assert_eq!(emulator.calls("GetManagedPrefixListEntries"), 2);
+    // A list that cannot be read: no guess, a failure naming it.
+    emulator.control(
+        "deny",
+        json!({"denials": [{"action": "GetManagedPrefixListEntries", "id": office}]}),
+    );
+    let unreadable = answer(&emulator, &via(&office));
+    assert_eq!(status(&unreadable), ("FAILED", "InternalFailure"));
+    assert!(
+        unreadable["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("prefix list {office} cannot be read")),
+        "{unreadable}"
+    );
+    // ResolvePrefixLists false: every list is restricted, nothing is read
+    // (a function of its own, on an emulator of its own).
+    let emulator = Emulator::start();
+    let _function = hook(&emulator, Some(r#"{"ResolvePrefixLists": "false"}"#));
+    let body = answer(&emulator, &via(&everything));
+    assert_eq!(status(&body), ("SUCCESS", ""), "{body}");
+    assert_eq!(emulator.calls("GetManagedPrefixListEntries"), 0);
+}

@@ -105,13 +105,16 @@ export const CLI_ACTIONS: Record<string, string> = {
 };
 
 /**
- * The IAM actions the hook function calls (`SG_EGRESS_MODE=hook`): none. It
- * judges what CloudFormation hands it, and fetches a stack operation's
- * template from the presigned URL in the request with a plain HTTPS GET,
- * which needs no permission (test/code-actions.test.ts checks that the hook
- * mode reaches no SDK call). Its role may only write its own logs.
+ * The IAM actions the hook function calls (`SG_EGRESS_MODE=hook`): only the
+ * entries of the managed prefix lists a proposed group names, read as the
+ * rule reads them when `ResolvePrefixLists` is true (the default). It judges
+ * what CloudFormation hands it, and fetches a stack operation's template from
+ * the presigned URL in the request with a plain HTTPS GET, which needs no
+ * permission (test/code-actions.test.ts checks the hook mode's SDK calls).
  */
-export const HOOK_FUNCTION_ACTIONS: Record<string, Scope> = {};
+export const HOOK_FUNCTION_ACTIONS: Record<string, Scope> = {
+  'ec2:GetManagedPrefixListEntries': 'prefix lists',
+};
 
 /** SDK operations that need no IAM permission (AWS allows them to every caller). */
 export const ACTIONS_NEEDING_NO_PERMISSION: readonly string[] = ['sts:GetCallerIdentity'];

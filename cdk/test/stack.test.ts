@@ -269,7 +269,7 @@ describe('with the hook', () => {
     assert.equal(trusting.length, 1);
   });
 
-  it('the hook function: the rule’s code and memory, mode hook, the rule’s parameters, 30 seconds, its own log group and a role that only logs', () => {
+  it('the hook function: the rule’s code and memory, mode hook, the rule’s parameters, 30 seconds, its own log group and a role that logs and reads prefix lists', () => {
     const fn = resources[hookFunction].Properties;
     const rule = resources[ruleFunction].Properties;
     assert.deepEqual(Object.keys(fn.Environment.Variables).sort(), ['SG_EGRESS_MODE', 'SG_EGRESS_PARAMETERS']);
@@ -283,7 +283,11 @@ describe('with the hook', () => {
     assert.deepEqual([fn.Runtime, fn.Handler, fn.Architectures], [rule.Runtime, rule.Handler, rule.Architectures]);
     assert.notDeepEqual(fn.LoggingConfig.LogGroup, rule.LoggingConfig.LogGroup);
     assert.equal(fn.ReservedConcurrentExecutions, undefined);
-    assert.deepEqual(roleActions(template, functionRole(template, 'hook')), ['logs:CreateLogStream', 'logs:PutLogEvents']);
+    assert.deepEqual(roleActions(template, functionRole(template, 'hook')), [
+      'ec2:GetManagedPrefixListEntries',
+      'logs:CreateLogStream',
+      'logs:PutLogEvents',
+    ]);
     assert.notEqual(functionRole(template, 'hook'), functionRole(template, 'rule'));
     // Its errors alarm; no failed-invocations queue (CloudFormation invokes it synchronously).
     const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) => a.Properties.MetricName === 'Errors');

@@ -452,3 +452,24 @@ fn fit(text: &str, max: usize) -> String {
     out.push('…');
     out
 }
+
+/// The prefix lists outside any template (`pl-…`) that a resource
+/// operation's proposed properties name: the group's `SecurityGroupEgress`
+/// items, or a standalone rule's own `DestinationPrefixListId`.
+pub fn named_prefix_lists(properties: &Value) -> std::collections::BTreeSet<String> {
+    let mut ids = std::collections::BTreeSet::new();
+    let items = properties
+        .get("SecurityGroupEgress")
+        .and_then(Value::as_array)
+        .map(|items| items.iter())
+        .into_iter()
+        .flatten();
+    for rule in std::iter::once(properties).chain(items) {
+        if let Some(id) = rule.get("DestinationPrefixListId").and_then(Value::as_str) {
+            if id.starts_with("pl-") {
+                ids.insert(id.to_string());
+            }
+        }
+    }
+    ids
+}

@@ -128,7 +128,10 @@ async fn main() -> Result<(), Error> {
             ))
         }
         "hook" => {
-            let context = HookContext::new(setting("SG_EGRESS_PARAMETERS").as_deref());
+            let context = HookContext::new(
+                setting("SG_EGRESS_PARAMETERS").as_deref(),
+                clients.ec2.clone(),
+            );
             if let Err(message) = &context.parameters {
                 lambda_runtime::tracing::error!("{message}");
             }

@@ -8,27 +8,32 @@
 //! be used are `FAILED` with `InternalFailure` and the reason (the hook's
 //! `FailureMode` decides whether that stops the operation).
 
+use crate::aws::ec2::prefix_list_entries;
 use crate::aws::payload::PayloadFetcher;
 use crate::aws::Deadline;
 use lambda_runtime::tracing;
 use sg_egress_core::hook::{
-    internal_failure, judge_payload, judge_resource, parse_request, Answer, Request, Status,
+    internal_failure, judge_payload, judge_resource, named_prefix_lists, parse_request, Answer,
+    Request, Status,
 };
 use sg_egress_core::templates::CheckOptions;
 use sg_egress_core::Parameters;
 use std::time::Duration;
 
 /// What every invocation shares: the rule's parameters (read once, at
-/// start, from `SG_EGRESS_PARAMETERS`) and the payload fetcher.
+/// start, from `SG_EGRESS_PARAMETERS`), the payload fetcher, and EC2 (for
+/// the entries of the prefix lists a group names, when the parameters
+/// resolve them).
 pub struct HookContext {
     pub parameters: Result<Parameters, String>,
     pub fetcher: Result<PayloadFetcher, String>,
+    pub ec2: aws_sdk_ec2::Client,
 }
 
 impl HookContext {
     /// Reads the rule's parameters (InputParameters JSON; unset means the
     /// defaults). A bad value is kept as its error and named in every answer.
-    pub fn new(parameters: Option<&str>) -> Self {
+    pub fn new(parameters: Option<&str>, ec2: aws_sdk_ec2::Client) -> Self {
         let parameters = match parameters {
             None => Ok(Parameters::default()),
             Some(text) => Parameters::from_json_text(text).map_err(|e| {
@@ -38,6 +43,7 @@ impl HookContext {
         HookContext {
             parameters,
             fetcher: PayloadFetcher::new(),
+            ec2,
         }
     }
 }
@@ -102,11 +108,12 @@ async fn answer(
         Ok(parameters) => parameters.clone(),
         Err(message) => return internal_failure(&token, message.clone()),
     };
-    let options = CheckOptions {
+    let mut options = CheckOptions {
         parameters,
         template_parameters: Default::default(),
         today,
         assume_defaults: true,
+        prefix_lists: Default::default(),
     };
     match request {
         Request::Pass { .. } => unreachable!("answered above"),
@@ -115,7 +122,24 @@ async fn answer(
             logical_id,
             type_name,
             properties,
-        } => judge_resource(&token, &logical_id, &type_name, &properties, &options),
+        } => {
+            // As the rule reads them: a list holding 0.0.0.0/0 is the internet.
+            let named = named_prefix_lists(&properties);
+            if options.parameters.resolve_prefix_lists && !named.is_empty() {
+                let read = match prefix_list_entries(&context.ec2, &named, deadline).await {
+                    Ok(read) => read,
+                    Err(e) => return internal_failure(&token, format!("{logical_id}: {e}")),
+                };
+                if let Some((id, why)) = read.unreadable.first() {
+                    return internal_failure(
+                        &token,
+                        format!("{logical_id}: prefix list {id} cannot be read: {why}"),
+                    );
+                }
+                options.prefix_lists = read.known;
+            }
+            judge_resource(&token, &logical_id, &type_name, &properties, &options)
+        }
         Request::Stack {
             token,
             stack_name,

@@ -11,7 +11,9 @@ use super::node::{Node, TemplateError};
 use super::resolve::{Kind as V, ParameterValue, Resolver, V as Resolved};
 use super::{decide, Bound, Bounds, CheckOptions, CheckResult, Kind, Outcome, TemplateLists};
 use crate::cidr::Cidr;
-use crate::model::{CidrDestination, EgressPermission, Protocol, SecurityGroup, Usage};
+use crate::model::{
+    CidrDestination, EgressPermission, KnownPrefixLists, Protocol, SecurityGroup, Usage,
+};
 use std::collections::BTreeMap;
 
 pub const GROUP_TYPE: &str = "AWS::EC2::SecurityGroup";
@@ -117,7 +119,7 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
     let mut lists = Vec::with_capacity(assignments.len());
     for (assignment, parameters) in assignments.iter().enumerate() {
         let template = Template::new(root, index.clone(), parameters.clone());
-        lists.push(template.prefix_lists()?);
+        lists.push(template.prefix_lists(&options.prefix_lists)?);
         for (index, (key, resource)) in resources.iter().enumerate() {
             let mut bounds = match type_of(resource) {
                 Some(GROUP_TYPE) => template.each_condition(|t| t.group(key, resource, options))?,
@@ -402,9 +404,14 @@ impl<'t> Template<'t> {
     /// from a parameter with no value, an import, a condition) is the whole
     /// address family at the widest (both families when `AddressFamily` is
     /// not known either) and absent at the narrowest, as a rule's unknown
-    /// CIDR is (SPEC_TEMPLATES §3).
-    fn prefix_lists(&self) -> Result<TemplateLists, TemplateError> {
-        let mut lists = TemplateLists::default();
+    /// CIDR is (SPEC_TEMPLATES §3). `managed` holds the lists outside the
+    /// template whose entries were read.
+    fn prefix_lists(&self, managed: &KnownPrefixLists) -> Result<TemplateLists, TemplateError> {
+        let mut lists = TemplateLists {
+            narrowest: managed.clone(),
+            widest: managed.clone(),
+            unknowns: BTreeMap::new(),
+        };
         let resolver = self.resolver();
         for (key, resource) in self.resources() {
             if type_of(resource) != Some(PREFIX_LIST_TYPE) {

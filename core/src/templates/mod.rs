@@ -145,6 +145,10 @@ pub struct CheckOptions {
     /// values are not in AWS's payload, and a default assumed there could
     /// refuse a stack deployed with other values.
     pub assume_defaults: bool,
+    /// Entries of prefix lists outside the template (`pl-…`), already read
+    /// (the hook, when `ResolvePrefixLists` is true); any other such list is
+    /// a restricted destination (SPEC_TEMPLATES §2).
+    pub prefix_lists: KnownPrefixLists,
 }
 
 /// The verdicts of one group over every way it can be deployed: the

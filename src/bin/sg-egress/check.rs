@@ -34,6 +34,7 @@ pub fn check(args: &CheckArgs) -> Result<Checked, CliError> {
         template_parameters: template_parameters(args)?,
         today: chrono::Utc::now().date_naive(),
         assume_defaults: true,
+        prefix_lists: Default::default(),
     };
     let mut checker = Checker {
         options,
