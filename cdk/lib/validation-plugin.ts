@@ -2,7 +2,10 @@
  * A CDK policy validation plugin for your own apps: at `cdk synth`, it runs
  * `sg-egress check` on every template the app synthesizes, and each group
  * the rule would find NON_COMPLIANT (and, with `strict`, each UNDETERMINED
- * one) is a violation in the CDK's validation report, which fails the synth.
+ * one) is a violation of severity `error` in the CDK's validation report,
+ * which fails the synth. Without `strict`, each UNDETERMINED group (open in
+ * some deployments) is a violation of severity `warning`: reported, and the
+ * synth goes on (unless the app sets the CDK's strict validation context).
  *
  *   import { SgEgressValidationPlugin } from 'sg-egress-rule-cdk/lib/validation-plugin';
  *   Validations.of(app).addPlugins(new SgEgressValidationPlugin({ parameters: { ExemptTagKey: 'egress-ok' } }));
@@ -96,17 +99,18 @@ export function fixFor(outcome: CheckResult['outcome'], exemptTagKey: string): s
 }
 
 /** One check result as a violation of the CDK's report. */
-export function violationOf(result: CheckResult, exemptTagKey: string): PolicyViolationBeta1 {
+export function violationOf(result: CheckResult, exemptTagKey: string, severity: 'error' | 'warning' = 'error'): PolicyViolationBeta1 {
   const rule = ruleOf(result);
   const where = `line ${result.line}`;
   return {
     ruleName: `${rule} ${CHECK_RULES[rule]}`,
     description: result.annotation ?? CHECK_RULES[rule],
     fix: fixFor(result.outcome, exemptTagKey),
-    // CDK counts only `error` (and `fatal`) when it decides whether synth
-    // fails, also after a user acknowledges one violation: every violation
-    // reported is one that fails the check.
-    severity: 'error',
+    // The CDK fails the synth on a report that is not a success, and a
+    // `warning` beside a success only when the app asks for strict
+    // validation: errors are what the check refuses, warnings what it cannot
+    // decide before deployment.
+    severity,
     violatingResources: [
       {
         resourceLogicalId: result.resource,
@@ -171,9 +175,13 @@ export class SgEgressValidationPlugin implements IPolicyValidationPlugin {
     }
     const exemptTagKey = this.parameters?.ExemptTagKey?.trim() || DEFAULT_EXEMPT_TAG_KEY;
     const notEvaluated = results.filter((r) => r.outcome === 'NOT_EVALUATED');
+    const undecided = this.strict ? [] : results.filter((r) => r.outcome === 'UNDETERMINED');
     return {
       success: judged.length === 0,
-      violations: judged.map((result) => violationOf(result, exemptTagKey)),
+      violations: [
+        ...judged.map((result) => violationOf(result, exemptTagKey)),
+        ...undecided.map((result) => violationOf(result, exemptTagKey, 'warning')),
+      ],
       pluginVersion: this.version,
       metadata: {
         binary: this.binary,

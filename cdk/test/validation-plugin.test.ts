@@ -217,12 +217,12 @@ describe('the validation plugin, at synth', () => {
   });
 
   /** A stack with CloudFormation's implicit default egress (no rules listed) and a group open only for some values of a parameter. */
-  function implicitAndUndetermined(plugin: SgEgressValidationPluginOptions) {
+  function implicitAndUndetermined(plugin: SgEgressValidationPluginOptions, bare = true) {
     const outdir = tempDir('sg-egress-plugin');
     const app = new App({ outdir, context: { 'aws:cdk:enable-path-metadata': true, '@aws-cdk/core:appMode': 'inmemory' } });
     Validations.of(app).addPlugins(new SgEgressValidationPlugin(plugin));
     const stack = new Stack(app, 'Probe');
-    new ec2.CfnSecurityGroup(stack, 'Bare', { groupDescription: 'no egress listed', vpcId: 'vpc-12345678' });
+    if (bare) new ec2.CfnSecurityGroup(stack, 'Bare', { groupDescription: 'no egress listed', vpcId: 'vpc-12345678' });
     const cidr = new CfnParameter(stack, 'AllowedCidr', { type: 'String' });
     new ec2.CfnSecurityGroup(stack, 'Depends', {
       groupDescription: 'egress from a parameter',
@@ -232,13 +232,16 @@ describe('the validation plugin, at synth', () => {
     return { app, outdir };
   }
 
-  it('the implicit default egress is SGE004 at the group’s line; UNDETERMINED passes unless strict, then SGE100; each an error', () => {
+  it('the implicit default egress is SGE004 at the group’s line, an error; UNDETERMINED is SGE100, a warning unless strict, then an error', () => {
     const lenient = implicitAndUndetermined({ binary: sgEgress() });
     assert.throws(() => lenient.app.synth(), /all traffic to 0\.0\.0\.0\/0 \(implicit default egress\)/);
     const bare = pluginReport(lenient.outdir)!.violations;
     assert.deepEqual(
-      bare.map((v) => [v.ruleName, v.severity, v.customSeverity, v.violatingConstructs[0].cloudFormationResource.propertyPaths]),
-      [['SGE004 ImplicitDefaultEgress', 'error', undefined, ['Probe/Bare (line 3)']]],
+      bare.map((v) => [v.ruleName, v.severity, v.customSeverity, v.violatingConstructs[0].cloudFormationResource.propertyPaths]).sort(),
+      [
+        ['SGE004 ImplicitDefaultEgress', 'error', undefined, ['Probe/Bare (line 3)']],
+        ['SGE100 EgressUndetermined', 'warning', undefined, ['Probe/Depends (line 18)']],
+      ],
     );
     const strict = implicitAndUndetermined({ binary: sgEgress(), strict: true });
     assert.throws(() => strict.app.synth(), /open in some deployments/);
@@ -247,6 +250,16 @@ describe('the validation plugin, at synth', () => {
       ['SGE004 ImplicitDefaultEgress', 'error', undefined, 'all traffic to 0.0.0.0/0 (implicit default egress)'],
       ['SGE100 EgressUndetermined', 'error', undefined, 'open in some deployments (all traffic to 0.0.0.0/0), depending on CidrIp = Ref AllowedCidr (no value, no default)'],
     ]);
+  });
+
+  it('a group open only in some deployments: a warning in the report, and the synth goes on', () => {
+    const { app, outdir } = implicitAndUndetermined({ binary: sgEgress() }, false);
+    app.synth();
+    const report = pluginReport(outdir)!;
+    assert.deepEqual(
+      report.violations.map((v) => [v.ruleName, v.severity, v.description]),
+      [['SGE100 EgressUndetermined', 'warning', 'open in some deployments (all traffic to 0.0.0.0/0), depending on CidrIp = Ref AllowedCidr (no value, no default)']],
+    );
   });
 });
 
