@@ -128,6 +128,18 @@ fn a_written_list_replaces_the_default_even_when_no_item_has_a_destination() {
     let results = cfn(&text);
     assert_eq!(results["Closed"].outcome, Outcome::Compliant);
     assert_eq!(results["NoDestination"].outcome, Outcome::Compliant);
+    // The rule is no rule, and a note says so, with its line.
+    let Document::Template(root) = read_document(text.as_bytes()).expect("reads") else {
+        panic!("not a template")
+    };
+    let checked = check_template(&root, &options(&[], "{}")).expect("checks");
+    assert_eq!(
+        checked.notes,
+        vec![format!(
+            "line {}: NoDestination: an egress rule with no destination (none of CidrIp, CidrIpv6, DestinationPrefixListId, DestinationSecurityGroupId) is no rule, and opens nothing",
+            line_of(&text, "- IpProtocol: '-1'", 0)
+        )]
+    );
 }
 
 // ---- rules, lines and kinds --------------------------------------------------

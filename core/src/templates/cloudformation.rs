@@ -43,12 +43,17 @@ pub fn is_template(root: &Node) -> bool {
 pub struct TemplateCheck {
     pub results: Vec<CheckResult>,
     pub nested_templates: Vec<String>,
+    /// What the user should know that is no result (`line: text`).
+    pub notes: Vec<String>,
 }
 
 /// Checks one template.
 pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateCheck, TemplateError> {
     let resources = root.get("Resources").map(Node::members).unwrap_or_default();
-    let mut check = TemplateCheck::default();
+    let mut check = TemplateCheck {
+        notes: rules_without_destination(resources),
+        ..TemplateCheck::default()
+    };
     for (_, resource) in resources {
         if type_of(resource) == Some(STACK_TYPE) {
             if let Some(path) = resource
@@ -1162,4 +1167,49 @@ impl ListEntries {
         self.widest
             .extend(whole_family.iter().map(|c| c.to_string()));
     }
+}
+
+/// The properties that name a rule's destination.
+const DESTINATIONS: [&str; 4] = [
+    "CidrIp",
+    "CidrIpv6",
+    "DestinationPrefixListId",
+    "DestinationSecurityGroupId",
+];
+
+/// A note for each egress rule written with no destination, which is no
+/// rule (SPEC_TEMPLATES §2): an inline item, or a standalone resource's
+/// `Properties`. Only rules written as a mapping are looked at (an `Fn::If`
+/// item is judged by its branches).
+fn rules_without_destination(resources: &[(super::node::Key, Node)]) -> Vec<String> {
+    let no_destination = |rule: &Node| {
+        !rule.members().is_empty()
+            && !rule
+                .members()
+                .iter()
+                .any(|(k, _)| k.text.starts_with("Fn::"))
+            && DESTINATIONS.iter().all(|d| rule.get(d).is_none())
+    };
+    let mut notes = Vec::new();
+    for (key, resource) in resources {
+        let properties = resource.get("Properties");
+        let rules: Vec<&Node> = match type_of(resource) {
+            Some(GROUP_TYPE) => properties
+                .and_then(|p| p.get("SecurityGroupEgress"))
+                .and_then(Node::elements)
+                .map(|items| items.iter().collect())
+                .unwrap_or_default(),
+            Some(EGRESS_TYPE) => properties.into_iter().collect(),
+            _ => Vec::new(),
+        };
+        for rule in rules.into_iter().filter(|r| no_destination(r)) {
+            notes.push(format!(
+                "line {}: {}: an egress rule with no destination (none of {}) is no rule, and opens nothing",
+                rule.line,
+                key.text,
+                DESTINATIONS.join(", ")
+            ));
+        }
+    }
+    notes
 }

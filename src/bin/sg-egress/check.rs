@@ -225,6 +225,8 @@ impl Checker {
             Document::Template(root) => {
                 let checked = check_template(&root, &self.options)
                     .map_err(|e| CliError(format!("{name}: {e}")))?;
+                self.notes
+                    .extend(checked.notes.iter().map(|note| format!("{name}: {note}")));
                 let base = path.parent().unwrap_or(Path::new("."));
                 for nested in checked.nested_templates {
                     let nested_path = base.join(&nested);
