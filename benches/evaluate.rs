@@ -132,6 +132,7 @@ fn benches(c: &mut Criterion) {
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap(),
         assume_defaults: true,
         prefix_lists: Default::default(),
+        known_groups: Default::default(),
     };
     group.bench_function("resource_5000_rules", |b| {
         b.iter(

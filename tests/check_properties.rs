@@ -389,6 +389,7 @@ fn check(template: &str, given: &BTreeMap<usize, &str>) -> CheckResult {
         today: today(),
         assume_defaults: true,
         prefix_lists: Default::default(),
+        known_groups: Default::default(),
     };
     let checked = check_template(&root, &options).expect("the template checks");
     checked

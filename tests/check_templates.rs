@@ -22,6 +22,7 @@ fn options(given: &[(&str, &str)], parameters: &str) -> CheckOptions {
         today: NaiveDate::from_ymd_opt(2026, 11, 27).expect("a date"),
         assume_defaults: true,
         prefix_lists: Default::default(),
+        known_groups: Default::default(),
     }
 }
 

@@ -403,3 +403,36 @@ async fn a_managed_prefix_list_is_read_as_the_rule_reads_it() {
     assert_eq!(status(&body), ("SUCCESS", ""), "{body}");
     assert_eq!(emulator.calls("GetManagedPrefixListEntries"), 0);
 }
+
+/// A standalone rule joins a group that exists: the group's exemption tag
+/// holds for it, as it will for the rule once the rule is added; a group
+/// that cannot be read exempts nothing.
+#[tokio::test]
+async fn a_standalone_rule_takes_its_groups_exemption() {
+    let emulator = Emulator::start();
+    let account = Account::new(&emulator).await;
+    let proxy = account.group("proxy", None).await;
+    account
+        .tag(&proxy, "sg-egress-exempt", "2099-12-31 outbound proxy")
+        .await;
+    let plain = account.group("plain", Some(vec![])).await;
+    let _function = hook(&emulator, None);
+    let to = |group: &str| {
+        let mut request = fixture("resource-create-egress-standalone.json");
+        request["requestData"]["targetModel"]["resourceProperties"]["GroupId"] = json!(group);
+        request
+    };
+    let exempt = answer(&emulator, &to(&proxy));
+    assert_eq!(status(&exempt), ("SUCCESS", ""), "{exempt}");
+    assert!(
+        exempt["message"]
+            .as_str()
+            .unwrap()
+            .contains("outbound proxy"),
+        "{exempt}"
+    );
+    let open = answer(&emulator, &to(&plain));
+    assert_eq!(status(&open), ("FAILED", "NonCompliant"), "{open}");
+    let unknown = answer(&emulator, &to("sg-0fffffffffffffff0"));
+    assert_eq!(status(&unknown), ("FAILED", "NonCompliant"), "{unknown}");
+}

@@ -105,15 +105,18 @@ export const CLI_ACTIONS: Record<string, string> = {
 };
 
 /**
- * The IAM actions the hook function calls (`SG_EGRESS_MODE=hook`): only the
+ * The IAM actions the hook function calls (`SG_EGRESS_MODE=hook`): the
  * entries of the managed prefix lists a proposed group names, read as the
- * rule reads them when `ResolvePrefixLists` is true (the default). It judges
+ * rule reads them when `ResolvePrefixLists` is true (the default), and the
+ * group a standalone egress rule joins (its tags and VPC decide exemptions,
+ * as they will for the rule). It judges
  * what CloudFormation hands it, and fetches a stack operation's template from
  * the presigned URL in the request with a plain HTTPS GET, which needs no
  * permission (test/code-actions.test.ts checks the hook mode's SDK calls).
  */
 export const HOOK_FUNCTION_ACTIONS: Record<string, Scope> = {
   'ec2:GetManagedPrefixListEntries': 'prefix lists',
+  'ec2:DescribeSecurityGroups': 'no resource-level permissions',
 };
 
 /** SDK operations that need no IAM permission (AWS allows them to every caller). */

@@ -4,10 +4,11 @@
  * the rule's parameters.
  *
  * - A third deployment of the binary (`SG_EGRESS_MODE=hook`), with its own
- *   log group and role. Its one AWS call reads the entries of the managed
- *   prefix lists a proposed group names (`ResolvePrefixLists`, as the rule);
- *   it fetches a stack operation's template from the presigned URL in the
- *   request. Its role may write its logs and make that call. The rule's InputParameters reach it as
+ *   log group and role. Its AWS calls read the entries of the managed
+ *   prefix lists a proposed group names (`ResolvePrefixLists`, as the rule)
+ *   and the group a standalone egress rule joins (for its exemptions); it
+ *   fetches a stack operation's template from the presigned URL in the
+ *   request. Its role may write its logs and make those calls. The rule's InputParameters reach it as
  *   `SG_EGRESS_PARAMETERS`, the same object the stack gives the Config rule.
  * - An execution role that CloudFormation's hooks service assumes, allowed
  *   `lambda:InvokeFunction` on that function and nothing else. The grant is

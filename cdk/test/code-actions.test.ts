@@ -148,10 +148,10 @@ describe('IAM actions equal the SDK calls of the code each deployment runs', () 
     assertSame('remediation function role', sdkActions(template, functionRole(template, 'remediation')), D.remediation);
   });
 
-  it('the hook function: the entries of the prefix lists a group names, nothing else', () => {
+  it('the hook function: the prefix lists a group names and the group a standalone rule joins, nothing else', () => {
     const template = SINGLE.template;
     assertSame('hook function role', sdkActions(template, functionRole(template, 'hook')), D.hook);
-    assert.deepEqual(needed(D.hook), ['ec2:GetManagedPrefixListEntries']);
+    assert.deepEqual(needed(D.hook), ['ec2:DescribeSecurityGroups', 'ec2:GetManagedPrefixListEntries']);
   });
 
   it('the command line: CLI_ACTIONS, documented for users running sg-egress scan', () => {

@@ -269,7 +269,7 @@ describe('with the hook', () => {
     assert.equal(trusting.length, 1);
   });
 
-  it('the hook function: the rule’s code and memory, mode hook, the rule’s parameters, 30 seconds, its own log group and a role that logs and reads prefix lists', () => {
+  it('the hook function: the rule’s code and memory, mode hook, the rule’s parameters, 30 seconds, its own log group and a role that logs and reads prefix lists and groups', () => {
     const fn = resources[hookFunction].Properties;
     const rule = resources[ruleFunction].Properties;
     assert.deepEqual(Object.keys(fn.Environment.Variables).sort(), ['SG_EGRESS_MODE', 'SG_EGRESS_PARAMETERS']);
@@ -284,6 +284,7 @@ describe('with the hook', () => {
     assert.notDeepEqual(fn.LoggingConfig.LogGroup, rule.LoggingConfig.LogGroup);
     assert.equal(fn.ReservedConcurrentExecutions, undefined);
     assert.deepEqual(roleActions(template, functionRole(template, 'hook')), [
+      'ec2:DescribeSecurityGroups',
       'ec2:GetManagedPrefixListEntries',
       'logs:CreateLogStream',
       'logs:PutLogEvents',

@@ -105,6 +105,7 @@ pub fn read_and_check_template(data: &[u8]) -> TemplateOutcome {
         today: chrono::NaiveDate::from_ymd_opt(2026, 11, 26).expect("a date"),
         assume_defaults: true,
         prefix_lists: Default::default(),
+        known_groups: Default::default(),
     };
     let results = match read_document(data).map_err(|e| e.to_string())? {
         Document::Template(root) => {

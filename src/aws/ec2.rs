@@ -138,3 +138,23 @@ pub async fn enabled_regions(client: &aws_sdk_ec2::Client) -> Result<Vec<String>
     regions.sort();
     Ok(regions)
 }
+
+/// One group (its id, VPC, tags and egress), by id.
+pub async fn describe_group(
+    client: &aws_sdk_ec2::Client,
+    group_id: &str,
+) -> Result<SecurityGroup, Error> {
+    let operation = format!("ec2:DescribeSecurityGroups for {group_id}");
+    let groups = client
+        .describe_security_groups()
+        .group_ids(group_id)
+        .send()
+        .await
+        .map_err(|e| describe(&operation, e))?;
+    let group = groups
+        .security_groups()
+        .first()
+        .ok_or_else(|| Error::call(operation.clone(), "no such group"))?;
+    SecurityGroup::try_from(SdkGroup(group))
+        .map_err(|e| Error::call(operation, format!("the group cannot be read: {e}")))
+}

@@ -1,7 +1,6 @@
 //! EC2 calls of the remediation: read a group's egress rules one by one,
 //! authorize the narrower rules to keep, revoke by rule id.
 
-use super::ec2_sdk::SdkGroup;
 use super::{describe, Error};
 use aws_sdk_ec2::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ec2::types::{Filter, IpPermission, IpRange, Ipv6Range, PrefixListId};
@@ -37,24 +36,7 @@ pub async fn describe_group_rules(
     client: &aws_sdk_ec2::Client,
     group_id: &str,
 ) -> Result<(SecurityGroup, Vec<SecurityGroupRule>), Error> {
-    let groups = client
-        .describe_security_groups()
-        .group_ids(group_id)
-        .send()
-        .await
-        .map_err(|e| describe(&format!("ec2:DescribeSecurityGroups for {group_id}"), e))?;
-    let group = groups.security_groups().first().ok_or_else(|| {
-        Error::call(
-            format!("ec2:DescribeSecurityGroups for {group_id}"),
-            "no such group",
-        )
-    })?;
-    let group = SecurityGroup::try_from(SdkGroup(group)).map_err(|e| {
-        Error::call(
-            format!("ec2:DescribeSecurityGroups for {group_id}"),
-            format!("the group cannot be read: {e}"),
-        )
-    })?;
+    let group = super::ec2::describe_group(client, group_id).await?;
     let mut pages = client
         .describe_security_group_rules()
         .filters(Filter::builder().name("group-id").values(group_id).build())

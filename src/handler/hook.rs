@@ -8,7 +8,7 @@
 //! be used are `FAILED` with `InternalFailure` and the reason (the hook's
 //! `FailureMode` decides whether that stops the operation).
 
-use crate::aws::ec2::prefix_list_entries;
+use crate::aws::ec2::{describe_group, prefix_list_entries};
 use crate::aws::payload::PayloadFetcher;
 use crate::aws::Deadline;
 use lambda_runtime::tracing;
@@ -16,6 +16,7 @@ use sg_egress_core::hook::{
     internal_failure, judge_payload, judge_resource, named_prefix_lists, parse_request, Answer,
     Request, Status,
 };
+use sg_egress_core::templates::cloudformation::EGRESS_TYPE;
 use sg_egress_core::templates::CheckOptions;
 use sg_egress_core::Parameters;
 use std::time::Duration;
@@ -114,6 +115,7 @@ async fn answer(
         today,
         assume_defaults: true,
         prefix_lists: Default::default(),
+        known_groups: Default::default(),
     };
     match request {
         Request::Pass { .. } => unreachable!("answered above"),
@@ -137,6 +139,20 @@ async fn answer(
                     );
                 }
                 options.prefix_lists = read.known;
+            }
+            // A standalone rule joins a group that exists already: its VPC
+            // and tags decide exemptions, as they will for the rule. A group
+            // that cannot be read exempts nothing: the rule is judged alone.
+            let group_id = properties.get("GroupId").and_then(|g| g.as_str());
+            if let (EGRESS_TYPE, Some(id)) = (type_name.as_str(), group_id) {
+                match describe_group(&context.ec2, id).await {
+                    Ok(group) => {
+                        options.known_groups.insert(id.to_string(), group);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "{logical_id}: judged without its group's tags and VPC")
+                    }
+                }
             }
             judge_resource(&token, &logical_id, &type_name, &properties, &options)
         }

@@ -129,7 +129,7 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
             let mut bounds = match type_of(resource) {
                 Some(GROUP_TYPE) => template.each_condition(|t| t.group(key, resource, options))?,
                 Some(EGRESS_TYPE) if template.linked_group(resource).is_none() => {
-                    template.each_condition(|t| t.unlinked_rule(key, resource))?
+                    template.each_condition(|t| t.unlinked_rule(key, resource, options))?
                 }
                 _ => Vec::new(),
             };
@@ -623,6 +623,7 @@ impl<'t> Template<'t> {
         &self,
         key: &super::node::Key,
         resource: &Node,
+        options: &CheckOptions,
     ) -> Result<Option<(Bounds, Vec<String>)>, TemplateError> {
         let resolver = self.resolver();
         let exists = self.exists(resource, &resolver);
@@ -648,12 +649,13 @@ impl<'t> Template<'t> {
             rule,
             conditional: exists.is_none(),
         }];
+        let known = options.known_groups.get(&group_id);
         let make = |width: Width, unknowns: &mut Vec<String>| -> Result<Bound, TemplateError> {
             let mut bound = Bound {
                 group: SecurityGroup {
                     group_id: group_id.clone(),
-                    vpc_id: None,
-                    tags: BTreeMap::new(),
+                    vpc_id: known.and_then(|g| g.vpc_id.clone()),
+                    tags: known.map(|g| g.tags.clone()).unwrap_or_default(),
                     usage: Usage::Unknown,
                     egress: Vec::new(),
                 },

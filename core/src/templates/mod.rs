@@ -149,6 +149,10 @@ pub struct CheckOptions {
     /// (the hook, when `ResolvePrefixLists` is true); any other such list is
     /// a restricted destination (SPEC_TEMPLATES §2).
     pub prefix_lists: KnownPrefixLists,
+    /// Groups outside the template, already read (the hook, for a
+    /// standalone rule's `GroupId`): a rule judged on its own takes its
+    /// group's VPC and tags, so the group's exemptions hold for it.
+    pub known_groups: BTreeMap<String, SecurityGroup>,
 }
 
 /// The verdicts of one group over every way it can be deployed: the

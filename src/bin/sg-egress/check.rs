@@ -35,6 +35,7 @@ pub fn check(args: &CheckArgs) -> Result<Checked, CliError> {
         today: chrono::Utc::now().date_naive(),
         assume_defaults: true,
         prefix_lists: Default::default(),
+        known_groups: Default::default(),
     };
     let mut checker = Checker {
         options,
