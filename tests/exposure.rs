@@ -280,6 +280,34 @@ fn nat_gateways_public_available_and_routed_out() {
     ] {
         assert!(matches!(v4(&n), Exposure::Latent { .. }), "{:?}", v4(&n));
     }
+    // A public NAT gateway whose subnet sends the internet to a transit
+    // gateway: the way out leaves what the account sees, INDIRECT.
+    let mut n = nat_network(false, true, "available", false);
+    let public = n
+        .route_tables
+        .iter_mut()
+        .find(|t| t.id == "rtb-public")
+        .unwrap();
+    let beyond = network(
+        vec![],
+        vec![table(
+            "rtb-x",
+            VPC,
+            false,
+            &[],
+            vec![route("0.0.0.0/0", ("TransitGatewayId", "tgw-1"))],
+        )],
+        vec![],
+        vec![],
+        vec![],
+    );
+    public.routes.extend(beyond.route_tables[0].routes.clone());
+    assert_eq!(
+        v4(&n),
+        Exposure::Indirect {
+            via: "nat-1 to tgw-1".to_string()
+        }
+    );
 }
 
 #[test]

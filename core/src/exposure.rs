@@ -456,7 +456,7 @@ fn interface_class(
                     .iter()
                     .find(|n| &n.id == id)
                     .ok_or_else(|| format!("{id}, a target in {}", table.id))?;
-                nat_reaches_internet(nat, network)?.then(|| Exposure::ViaNat { via: id.clone() })
+                nat_path(nat, network)?
             }
             Target::Beyond(id) => Some(Exposure::Indirect { via: id.clone() }),
         };
@@ -469,27 +469,43 @@ fn interface_class(
     Ok(best)
 }
 
-/// Whether a NAT gateway takes traffic to the internet: public, available,
+/// Where a NAT gateway takes traffic: VIA_NAT when it is public, available,
 /// and its own subnet reaches an attached internet gateway for some public
-/// IPv4 address.
-fn nat_reaches_internet(nat: &NatGateway, network: &Network) -> Result<bool, String> {
+/// IPv4 address; INDIRECT when that subnet instead sends public addresses
+/// beyond what this account sees (a transit gateway, an appliance…: the
+/// spec is silent, and INDIRECT cannot hide a way out that NONE would);
+/// else nothing.
+fn nat_path(nat: &NatGateway, network: &Network) -> Result<Option<Exposure>, String> {
     if !nat.public || !nat.available {
-        return Ok(false);
+        return Ok(None);
     }
     let table = route_table_of(&nat.subnet_id, &nat.vpc_id, network)?;
+    let mut beyond = None;
     for target in reached_targets(table, Family::Ipv4, network)? {
-        if let Target::InternetGateway(id) = target {
-            let gateway = network
-                .internet_gateways
-                .iter()
-                .find(|g| &g.id == id)
-                .ok_or_else(|| format!("{id}, a target in {}", table.id))?;
-            if gateway.attached_vpcs.contains(&nat.vpc_id) {
-                return Ok(true);
+        match target {
+            Target::InternetGateway(id) => {
+                let gateway = network
+                    .internet_gateways
+                    .iter()
+                    .find(|g| &g.id == id)
+                    .ok_or_else(|| format!("{id}, a target in {}", table.id))?;
+                if gateway.attached_vpcs.contains(&nat.vpc_id) {
+                    return Ok(Some(Exposure::ViaNat {
+                        via: nat.id.clone(),
+                    }));
+                }
             }
+            Target::Beyond(id) => {
+                beyond = beyond.or_else(|| {
+                    Some(Exposure::Indirect {
+                        via: format!("{} to {id}", nat.id),
+                    })
+                })
+            }
+            _ => {}
         }
     }
-    Ok(false)
+    Ok(beyond)
 }
 
 /// A subnet's route table: its explicit association, else its VPC's main table.
