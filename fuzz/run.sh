@@ -13,7 +13,7 @@ for target in event_decoder cli_input template_reader; do
     find ../tests/templates -type f \( -name '*.json' -o -name '*.yaml' -o -name '*.yml' -o -name '*.template' \) \
       -size -64k -exec cp {} "corpus/$target/" \; 2>/dev/null || true
   else
-    cp ../events/*.json ../tests/fixtures/*.json ../tests/fuzz_regressions/* "corpus/$target/" 2>/dev/null || true
+    cp ../events/*.json ../tests/fixtures/*.json ../tests/fixtures/network/*.json ../tests/fuzz_regressions/* "corpus/$target/" 2>/dev/null || true
   fi
   cargo +nightly fuzz run --target-dir "${FUZZ_TARGET_DIR:-target}" "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -max_len=65536 -rss_limit_mb=2048 -timeout=10

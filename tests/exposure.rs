@@ -986,3 +986,39 @@ fn a_group_without_interfaces_is_latent_or_isolated_by_its_vpc() {
     n.route_tables.pop();
     assert_eq!(v4(&n), Exposure::Isolated);
 }
+
+#[test]
+fn a_network_input_that_cannot_be_read_names_the_field() {
+    let cases = [
+        (
+            json!({"RouteTables": [{"RouteTableId": "rtb-1", "VpcId": VPC, "Routes": [{"DestinationCidrBlock": 5}]}]}),
+            "RouteTables[0].Routes[0].DestinationCidrBlock",
+        ),
+        (
+            json!({"Results": [json!({"resourceType": "AWS::EC2::NatGateway",
+                "configuration": {"natGatewayId": "nat-1", "subnetId": "subnet-a", "vpcId": VPC, "state": ["available"]}}).to_string()]}),
+            "Results[0].configuration.state",
+        ),
+        (
+            json!({"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "VpcId": VPC}]}),
+            "NetworkInterfaces[0]",
+        ),
+    ];
+    for (input, path) in cases {
+        let mut n = Network::default();
+        let error = read_network(input.to_string().as_bytes(), &mut n).unwrap_err();
+        assert_eq!(error.path, path, "{error:?}");
+    }
+    // null is missing: an interface with no groups listed, no association.
+    let mut n = Network::default();
+    read_network(
+        json!({"NetworkInterfaces": [{"NetworkInterfaceId": "eni-1", "SubnetId": "subnet-a", "VpcId": VPC,
+            "Groups": null, "Association": null, "Ipv6Addresses": null}]})
+        .to_string()
+        .as_bytes(),
+        &mut n,
+    )
+    .expect("reads");
+    assert_eq!(n.interfaces.len(), 1);
+    assert!(n.interfaces[0].groups.is_empty() && !n.interfaces[0].public_ipv4);
+}

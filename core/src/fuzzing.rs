@@ -61,9 +61,26 @@ pub fn decode_and_evaluate_event(data: &[u8]) -> Outcome {
 }
 
 /// Reads bytes as the CLI does, evaluates every document and renders both
-/// output formats.
+/// output formats. The same bytes are also read as `evaluate --network`
+/// reads a file, and every group its interfaces list gets its exposure on
+/// both families: neither may panic.
 pub fn read_and_evaluate_input(data: &[u8]) -> Outcome {
     let now = Utc.with_ymd_and_hms(2026, 11, 26, 12, 0, 0).unwrap();
+    let mut network = crate::exposure::Network::default();
+    if crate::read::read_network(data, &mut network).is_ok() {
+        for interface in &network.interfaces {
+            for group in &interface.groups {
+                for family in [crate::cidr::Family::Ipv4, crate::cidr::Family::Ipv6] {
+                    let _ = crate::exposure::exposure(
+                        group,
+                        Some(interface.vpc_id.as_str()),
+                        family,
+                        &network,
+                    );
+                }
+            }
+        }
+    }
     let mut verdicts = Vec::new();
     for document in read_documents(data).map_err(|e| e.to_string())? {
         let parameters = match &document.rule_parameters {

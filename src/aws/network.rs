@@ -12,6 +12,7 @@ use sg_egress_core::cidr::Cidr;
 use sg_egress_core::exposure::{
     Destination, Gateway, Interface, NatGateway, Network, RouteFields, RouteTable,
 };
+use sg_egress_core::read::network::{attached, available_nat, public_nat};
 use std::collections::BTreeSet;
 
 /// EC2 takes at most 200 values per filter; VPCs are asked for in chunks.
@@ -132,12 +133,8 @@ async fn read_chunk(
                 id: nat.nat_gateway_id().unwrap_or_default().to_string(),
                 subnet_id: nat.subnet_id().unwrap_or_default().to_string(),
                 vpc_id: nat.vpc_id().unwrap_or_default().to_string(),
-                public: nat
-                    .connectivity_type()
-                    .is_none_or(|c| c.as_str().eq_ignore_ascii_case("public")),
-                available: nat
-                    .state()
-                    .is_some_and(|s| s.as_str().eq_ignore_ascii_case("available")),
+                public: public_nat(nat.connectivity_type().map(|c| c.as_str())),
+                available: available_nat(nat.state().map(|s| s.as_str())),
             });
         }
     }
@@ -216,10 +213,7 @@ fn gateway_of(
         id: id.unwrap_or_default().to_string(),
         attached_vpcs: attachments
             .iter()
-            .filter(|a| {
-                a.state()
-                    .is_none_or(|s| matches!(s.as_str(), "available" | "attached"))
-            })
+            .filter(|a| a.state().is_none_or(|s| attached(s.as_str())))
             .filter_map(|a| a.vpc_id().map(str::to_string))
             .collect(),
     }
