@@ -492,3 +492,30 @@ fn the_table_names_place_resource_outcome_and_reason() {
     );
     assert!(!table.contains('\x1b'), "no colour when NO_COLOR is set");
 }
+
+#[test]
+fn a_real_terraform_plan_is_open_once_tag_exemptions_are_off() {
+    let plan = "tests/templates/third_party/tirith/input_implicit_elb_secgroup.json";
+    // Default parameters: open unless the provider's default tags exempt it.
+    let output = sg_egress(&["check", "--output", "json", plan]);
+    assert_eq!(output.status.code(), Some(0));
+    let results = json_of(&output);
+    assert_eq!(results[0]["outcome"], "UNDETERMINED", "{results}");
+    let strict = sg_egress(&["check", "--strict", "--output", "json", plan]);
+    assert_eq!(strict.status.code(), Some(1));
+    // No tag exempts: the group is open whatever apply decides.
+    let output = sg_egress(&[
+        "check",
+        "--output",
+        "json",
+        "--parameters",
+        r#"{"ExemptTagKey": ""}"#,
+        plan,
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    let results = json_of(&output);
+    assert_eq!(results[0]["outcome"], "NON_COMPLIANT", "{results}");
+    assert_eq!(results[0]["resource"], "aws_security_group.webservers");
+    assert_eq!(results[0]["line"], 391);
+    assert_eq!(results[0]["annotation"], "all traffic to 0.0.0.0/0");
+}

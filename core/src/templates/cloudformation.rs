@@ -796,7 +796,10 @@ impl<'t> Template<'t> {
                     // At its narrowest an unknown VPC is an exempt one.
                     group.vpc_id = options.parameters.exempt_vpc_ids.iter().next().cloned();
                 }
-                Some(V::Unknown(why)) => unknowns.push(format!("VpcId = {why}")),
+                // Named only when some VPC is exempt: else it decides nothing.
+                Some(V::Unknown(why)) if !options.parameters.exempt_vpc_ids.is_empty() => {
+                    unknowns.push(format!("VpcId = {why}"))
+                }
                 _ => {}
             }
             tags(properties.get("Tags"), width, options, &mut group, unknowns);

@@ -398,7 +398,9 @@ fn model_group(
         usage: Usage::Unknown,
         egress: Vec::new(),
     };
-    if matches!(p.value("vpc_id"), Field::Unknown) {
+    // An unknown VPC decides something only when some VPC is exempt.
+    if matches!(p.value("vpc_id"), Field::Unknown) && !options.parameters.exempt_vpc_ids.is_empty()
+    {
         unknowns.push(format!("{}.vpc_id (known after apply)", p.address));
         if width == Width::Narrowest {
             group.vpc_id = options.parameters.exempt_vpc_ids.iter().next().cloned();
