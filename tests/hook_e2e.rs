@@ -307,6 +307,21 @@ fn every_bad_input_is_an_internal_failure_never_a_crash() {
             ("FAILED", "InternalFailure"),
             "{name}: {body}"
         );
+        // The same input as a group's proposed properties: still an answer
+        // in the documented shape, never a crash, and never a pass for
+        // properties that are not a group's.
+        if let Ok(value) = serde_json::from_slice::<Value>(&bytes) {
+            let mut request = fixture("resource-create-sg-open.json");
+            request["requestData"]["targetModel"]["resourceProperties"] = value.clone();
+            let body = answer(&emulator, &request);
+            if !value.is_object() {
+                assert_eq!(
+                    status(&body),
+                    ("FAILED", "InternalFailure"),
+                    "{name}: {body}"
+                );
+            }
+        }
     }
     let mut broken = fixture("resource-create-sg-open.json");
     broken["requestData"]["targetModel"]["resourceProperties"]["SecurityGroupEgress"][0]
