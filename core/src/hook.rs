@@ -70,7 +70,7 @@ pub struct Answer {
     pub token: String,
     pub status: Status,
     pub message: String,
-    pub annotations: Vec<Value>,
+    pub annotations: Vec<HookAnnotation>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,23 +82,51 @@ pub enum Status {
     InternalFailure,
 }
 
+/// One annotation of an answer, as the hooks service reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HookAnnotation {
+    pub annotation_name: String,
+    /// `PASSED`, `FAILED` or `SKIPPED`.
+    pub status: &'static str,
+    pub status_message: String,
+    pub severity_level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation_message: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub remediation_link: Option<&'static str>,
+}
+
+/// The response CloudFormation reads: `errorCode` only when failed,
+/// `annotations` only when there are some.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Response<'a> {
+    hook_status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_code: Option<&'static str>,
+    message: &'a str,
+    client_request_token: &'a str,
+    #[serde(skip_serializing_if = "<[HookAnnotation]>::is_empty")]
+    annotations: &'a [HookAnnotation],
+}
+
 impl Answer {
-    /// The response CloudFormation reads: `errorCode` only when failed.
+    /// The response CloudFormation reads.
     pub fn to_json(&self) -> Value {
-        let mut out = json!({
-            "hookStatus": if self.status == Status::Success { "SUCCESS" } else { "FAILED" },
-            "message": self.message,
-            "clientRequestToken": self.token,
-        });
-        match self.status {
-            Status::Success => {}
-            Status::NonCompliant => out["errorCode"] = json!("NonCompliant"),
-            Status::InternalFailure => out["errorCode"] = json!("InternalFailure"),
-        }
-        if !self.annotations.is_empty() {
-            out["annotations"] = Value::Array(self.annotations.clone());
-        }
-        out
+        let (hook_status, error_code) = match self.status {
+            Status::Success => ("SUCCESS", None),
+            Status::NonCompliant => ("FAILED", Some("NonCompliant")),
+            Status::InternalFailure => ("FAILED", Some("InternalFailure")),
+        };
+        serde_json::to_value(Response {
+            hook_status,
+            error_code,
+            message: &self.message,
+            client_request_token: &self.token,
+            annotations: &self.annotations,
+        })
+        .unwrap_or_else(|e| json!({"hookStatus": "FAILED", "errorCode": "InternalFailure", "message": e.to_string(), "clientRequestToken": self.token}))
     }
 }
 
@@ -407,7 +435,7 @@ pub fn judge_payload(
 }
 
 /// One annotation per group judged (at most [`MAX_ANNOTATIONS`]).
-fn annotations(results: &[CheckResult]) -> Vec<Value> {
+fn annotations(results: &[CheckResult]) -> Vec<HookAnnotation> {
     results
         .iter()
         .take(MAX_ANNOTATIONS)
@@ -428,17 +456,15 @@ fn annotations(results: &[CheckResult]) -> Vec<Value> {
                 .clone()
                 .or_else(|| r.annotation.clone())
                 .unwrap_or_else(|| "egress not open to the internet".to_string());
-            let mut annotation = json!({
-                "annotationName": fit(&name, 1024),
-                "status": status,
-                "statusMessage": fit(&format!("{}: {message}", r.resource), 16384),
-                "severityLevel": severity,
-            });
-            if matches!(r.outcome, Outcome::NonCompliant | Outcome::Undetermined) {
-                annotation["remediationMessage"] = json!(FIX);
-                annotation["remediationLink"] = json!(REMEDIATION_LINK);
+            let refused = matches!(r.outcome, Outcome::NonCompliant | Outcome::Undetermined);
+            HookAnnotation {
+                annotation_name: fit(&name, 1024),
+                status,
+                status_message: fit(&format!("{}: {message}", r.resource), 16384),
+                severity_level: severity,
+                remediation_message: refused.then_some(FIX),
+                remediation_link: refused.then_some(REMEDIATION_LINK),
             }
-            annotation
         })
         .collect()
 }

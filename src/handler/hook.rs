@@ -65,7 +65,7 @@ pub async fn handle_hook(
     let refused = answer
         .annotations
         .iter()
-        .filter(|a| a["status"] == "FAILED")
+        .filter(|a| a.status == "FAILED")
         .count();
     match answer.status {
         Status::Success => tracing::info!(token = %token, "hook: SUCCESS"),
