@@ -2,7 +2,8 @@
 # Runs each fuzz target for SECONDS (default 60), seeded from events/ and the
 # test fixtures. Needs nightly and cargo-fuzz (cargo install cargo-fuzz).
 # New crashes land in fuzz/artifacts/<target>/; keep each as a regression
-# input in tests/fuzz_regressions/.
+# input in tests/fuzz_regressions/ (tests/fuzz_regressions_templates/ for the
+# template reader).
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-60}"
@@ -12,6 +13,7 @@ for target in event_decoder cli_input template_reader; do
     # Templates and plans: the CDK app's, the third-party corpus, the tests'.
     find ../tests/templates -type f \( -name '*.json' -o -name '*.yaml' -o -name '*.yml' -o -name '*.template' \) \
       -size -64k -exec cp {} "corpus/$target/" \; 2>/dev/null || true
+    cp ../tests/fuzz_regressions_templates/* "corpus/$target/" 2>/dev/null || true
   else
     cp ../events/*.json ../tests/fixtures/*.json ../tests/fixtures/network/*.json ../tests/fuzz_regressions/* "corpus/$target/" 2>/dev/null || true
   fi

@@ -107,3 +107,35 @@ fn the_bundled_events_decode_through_the_fuzz_entry_points() {
         assert_eq!(event, input, "{name}: both entry points agree");
     }
 }
+
+/// Inputs the template fuzzer found (`tests/fuzz_regressions_templates/`),
+/// through its entry point: no panic (its annotations fit Config's limits,
+/// its lines are in the file), and exactly these results.
+#[test]
+fn template_regression_inputs_give_their_expected_outcomes() {
+    use sg_egress_core::fuzzing::read_and_check_template;
+    use sg_egress_core::templates::Outcome::NotEvaluated;
+    let expected: &[(&str, &[(&str, sg_egress_core::templates::Outcome)])] = &[
+        // A Transform of 150 characters and no group: one result for the
+        // template, its annotation cut to fit.
+        ("long-transform-name.yaml", &[("Transform", NotEvaluated)]),
+    ];
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fuzz_regressions_templates"
+    );
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let listed: Vec<&str> = expected.iter().map(|(f, _)| *f).collect();
+    assert_eq!(files, listed, "every input has its expected outcome here");
+    for (file, want) in expected {
+        let data = std::fs::read(format!("{dir}/{file}")).unwrap();
+        let got = read_and_check_template(&data).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let want: Vec<(String, sg_egress_core::templates::Outcome)> =
+            want.iter().map(|(r, o)| (r.to_string(), *o)).collect();
+        assert_eq!(got, want, "{file}");
+    }
+}

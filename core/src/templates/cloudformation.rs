@@ -88,7 +88,7 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
                     construct_path: construct_path(resource),
                     outcome: Outcome::NotEvaluated,
                     kind: Kind::NotEvaluated,
-                    annotation: Some(format!(
+                    annotation: crate::verdict::fit_annotation(&format!(
                         "not evaluated: the template has Transform {names}, so its groups are known only after the transform runs (check the processed template)"
                     )),
                     exemption: None,
@@ -107,7 +107,7 @@ pub fn check_template(root: &Node, options: &CheckOptions) -> Result<TemplateChe
                 construct_path: None,
                 outcome: Outcome::NotEvaluated,
                 kind: Kind::NotEvaluated,
-                annotation: Some(format!(
+                annotation: crate::verdict::fit_annotation(&format!(
                     "not evaluated: the template has Transform {names}, which may create security groups known only after it runs (check the processed template); it writes none itself"
                 )),
                 exemption: None,
