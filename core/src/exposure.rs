@@ -424,11 +424,7 @@ fn interface_class(
         let class = match target {
             Target::Local | Target::Peering(_) | Target::GatewayEndpoint(_) => None,
             Target::InternetGateway(id) => {
-                let gateway = network
-                    .internet_gateways
-                    .iter()
-                    .find(|g| &g.id == id)
-                    .ok_or_else(|| format!("{id}, a target in {}", table.id))?;
+                let gateway = described(&network.internet_gateways, id, table)?;
                 let attached = gateway.attached_vpcs.contains(&interface.vpc_id);
                 let public = match family {
                     Family::Ipv4 => interface.public_ipv4,
@@ -437,11 +433,7 @@ fn interface_class(
                 (attached && public).then(|| Exposure::Direct { via: id.clone() })
             }
             Target::EgressOnlyInternetGateway(id) => {
-                let gateway = network
-                    .egress_only_gateways
-                    .iter()
-                    .find(|g| &g.id == id)
-                    .ok_or_else(|| format!("{id}, a target in {}", table.id))?;
+                let gateway = described(&network.egress_only_gateways, id, table)?;
                 (family == Family::Ipv6
                     && interface.ipv6
                     && gateway.attached_vpcs.contains(&interface.vpc_id))
@@ -484,11 +476,7 @@ fn nat_path(nat: &NatGateway, network: &Network) -> Result<Option<Exposure>, Str
     for target in reached_targets(table, Family::Ipv4, network)? {
         match target {
             Target::InternetGateway(id) => {
-                let gateway = network
-                    .internet_gateways
-                    .iter()
-                    .find(|g| &g.id == id)
-                    .ok_or_else(|| format!("{id}, a target in {}", table.id))?;
+                let gateway = described(&network.internet_gateways, id, table)?;
                 if gateway.attached_vpcs.contains(&nat.vpc_id) {
                     return Ok(Some(Exposure::ViaNat {
                         via: nat.id.clone(),
@@ -506,6 +494,19 @@ fn nat_path(nat: &NatGateway, network: &Network) -> Result<Option<Exposure>, Str
         }
     }
     Ok(beyond)
+}
+
+/// The gateway `id` a route of `table` targets, as the input describes it;
+/// missing, it names what is missing (the exposure is then UNKNOWN).
+fn described<'n>(
+    gateways: &'n [Gateway],
+    id: &str,
+    table: &RouteTable,
+) -> Result<&'n Gateway, String> {
+    gateways
+        .iter()
+        .find(|g| g.id == id)
+        .ok_or_else(|| format!("{id}, a target in {}", table.id))
 }
 
 /// A subnet's route table: its explicit association, else its VPC's main table.

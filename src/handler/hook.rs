@@ -8,7 +8,8 @@
 //! be used are `FAILED` with `InternalFailure` and the reason (the hook's
 //! `FailureMode` decides whether that stops the operation).
 
-use crate::aws::ec2::{describe_group, prefix_list_entries};
+use super::prefix_lists_named;
+use crate::aws::ec2::describe_group;
 use crate::aws::payload::PayloadFetcher;
 use crate::aws::Deadline;
 use lambda_runtime::tracing;
@@ -127,18 +128,9 @@ async fn answer(
         } => {
             // As the rule reads them: a list holding 0.0.0.0/0 is the internet.
             let named = named_prefix_lists(&properties);
-            if options.parameters.resolve_prefix_lists && !named.is_empty() {
-                let read = match prefix_list_entries(&context.ec2, &named, deadline).await {
-                    Ok(read) => read,
-                    Err(e) => return internal_failure(&token, format!("{logical_id}: {e}")),
-                };
-                if let Some((id, why)) = read.unreadable.first() {
-                    return internal_failure(
-                        &token,
-                        format!("{logical_id}: prefix list {id} cannot be read: {why}"),
-                    );
-                }
-                options.prefix_lists = read.known;
+            match prefix_lists_named(&context.ec2, &options.parameters, &named, deadline).await {
+                Ok(lists) => options.prefix_lists = lists,
+                Err(e) => return internal_failure(&token, format!("{logical_id}: {e}")),
             }
             // A standalone rule joins a group that exists already: its VPC
             // and tags decide exemptions, as they will for the rule. A group

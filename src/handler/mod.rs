@@ -133,10 +133,20 @@ async fn prefix_lists_for<'a>(
     groups: impl IntoIterator<Item = &'a SecurityGroup>,
     deadline: Deadline,
 ) -> Result<KnownPrefixLists, Error> {
+    prefix_lists_named(ec2, parameters, &referenced_prefix_lists(groups), deadline).await
+}
+
+/// The entries of the prefix lists `ids`, as [`prefix_lists_for`] reads them.
+async fn prefix_lists_named(
+    ec2: &aws_sdk_ec2::Client,
+    parameters: &Parameters,
+    ids: &std::collections::BTreeSet<String>,
+    deadline: Deadline,
+) -> Result<KnownPrefixLists, Error> {
     if !parameters.resolve_prefix_lists {
         return Ok(KnownPrefixLists::new());
     }
-    let read = prefix_list_entries(ec2, &referenced_prefix_lists(groups), deadline).await?;
+    let read = prefix_list_entries(ec2, ids, deadline).await?;
     match read.unreadable.first() {
         None => Ok(read.known),
         Some((id, why)) => Err(Error::call(
